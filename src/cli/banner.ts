@@ -1,0 +1,33 @@
+import type { ProxyConfig } from '../config.js'
+import type { Logger } from '../logger.js'
+
+export interface BannerOptions {
+  readonly jwt: boolean
+  readonly quiet: boolean
+}
+
+/**
+ * ory proxy's banner (stderr, before requests flow), plus where the app and Ory are and whether
+ * JWTs are on. With `--quiet` only one ready line is printed.
+ */
+export function printBanner(logger: Logger, config: ProxyConfig, options: BannerOptions): void {
+  const url = config.publish.origin
+  if (options.quiet) {
+    process.stderr.write(`ory-proxy ready on ${url}\n`)
+    return
+  }
+  const jwt = options.jwt ? `on (keys at ${url}/.ory/jwks.json)` : 'off (--no-jwt)'
+  logger.info(
+    [
+      'To access your application via the Ory Proxy, open:',
+      '',
+      `\t${url}`,
+      '',
+      `  app:  ${config.app.origin}${config.app.pathPrefix}`,
+      `  ory:  ${config.ory.origin}${config.ory.pathPrefix}  (${config.ory.label}) at ${url}/.ory`,
+      `  jwt:  ${jwt}`,
+      `  listening on port ${config.listen.port}`,
+      '',
+    ].join('\n'),
+  )
+}

@@ -1,0 +1,255 @@
+import { isIP } from 'node:net'
+import { ConfigError } from './errors.js'
+
+/** Named defaults; the CLI flags and the README read them from here. */
+export const DEFAULTS = Object.freeze({
+  port: 4000,
+  /** ory proxy v1.3.2 raised every timeout to 120 s because dev servers compile on first request. */
+  upstreamTimeoutMs: 120_000,
+  upstreamConnectTimeoutMs: 10_000,
+  /** Idle time allowed between two body chunks from an upstream; 0 keeps SSE and long polls open. */
+  upstreamBodyTimeoutMs: 0,
+  /** ory proxy's ReadHeaderTimeout: a request head must arrive within this. */
+  requestHeadersTimeoutMs: 5_000,
+  /** ory proxy's ReadTimeout: a whole request (head and body) must arrive within this. */
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+  /** ory proxy's graceful shutdown deadline. */
+  shutdownTimeoutMs: 5_000,
+  /** Upstream connections kept per origin. */
+  upstreamConnections: 128,
+})
+
+export interface Timeouts {
+  readonly upstreamConnectMs: number
+  readonly upstreamHeadersMs: number
+  readonly upstreamBodyMs: number
+  readonly requestHeadersMs: number
+  readonly requestMs: number
+  readonly keepAliveMs: number
+  readonly shutdownMs: number
+}
+
+/** An upstream origin plus the path prefix every forwarded path is appended to. */
+export interface Upstream {
+  /** `scheme://host[:port]`, no trailing slash. */
+  readonly origin: string
+  /** `host[:port]` as it goes into a Host header (default ports omitted). */
+  readonly host: string
+  readonly hostname: string
+  readonly port: number
+  readonly secure: boolean
+  /** The URL's path without its trailing slash: '' or '/base'. */
+  readonly pathPrefix: string
+}
+
+export type OrySource = 'project' | 'sdk-url' | 'local'
+
+export interface OryEndpoint extends Upstream {
+  readonly source: OrySource
+  /** The source as the user gave it, for messages (`--project my-slug`). */
+  readonly label: string
+}
+
+export interface PublishUrl {
+  readonly origin: string
+  readonly host: string
+  readonly hostname: string
+  readonly secure: boolean
+}
+
+export interface CorsConfig {
+  /** True when no `--allowed-cors-origins` is given (ory proxy's default) or one of them is a bare `*`. */
+  readonly allowAll: boolean
+  readonly origins: readonly string[]
+  readonly additionalHeaders: readonly string[]
+}
+
+/** Everything the proxy needs, validated and frozen; built once by {@link buildConfig}. */
+export interface ProxyConfig {
+  readonly listen: { readonly port: number; readonly host: string | undefined }
+  readonly app: Upstream
+  readonly ory: OryEndpoint
+  readonly publish: PublishUrl
+  readonly cookieDomain: string | undefined
+  readonly defaultRedirectUrl: string
+  readonly cors: CorsConfig
+  readonly rewriteHost: boolean
+  readonly debug: boolean
+  readonly timeouts: Timeouts
+  readonly upstreamConnections: number
+}
+
+/** What a caller (the CLI or a test) provides; everything but the URLs has a default. */
+export interface ProxyOptions {
+  applicationUrl: string
+  publishUrl?: string | undefined
+  /** 0 picks a free port (tests); the CLI only passes 1–65535. */
+  port?: number | undefined
+  host?: string | undefined
+  ory: { url: string; source: OrySource; label: string }
+  cookieDomain?: string | undefined
+  defaultRedirectUrl?: string | undefined
+  allowedCorsOrigins?: readonly string[] | undefined
+  additionalCorsHeaders?: readonly string[] | undefined
+  rewriteHost?: boolean | undefined
+  debug?: boolean | undefined
+  timeouts?: Partial<Timeouts> | undefined
+  upstreamConnections?: number | undefined
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0', '::', '[::]'])
+
+/** Validates options into a frozen {@link ProxyConfig}; throws {@link ConfigError} naming the bad input. */
+export function buildConfig(options: ProxyOptions): ProxyConfig {
+  const port = options.port ?? DEFAULTS.port
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`--port must be an integer from 1 to 65535, got ${port}`)
+  }
+  const app = parseUpstream(options.applicationUrl, 'application-url')
+  const ory: OryEndpoint = {
+    ...parseUpstream(options.ory.url, options.ory.label),
+    source: options.ory.source,
+    label: options.ory.label,
+  }
+  const publish = parsePublishUrl(options.publishUrl ?? `http://localhost:${port}`)
+  if (port !== 0) {
+    rejectSelfReference(app, port, 'application-url')
+    rejectSelfReference(ory, port, `the Ory endpoint (${ory.label})`)
+  }
+  return deepFreeze({
+    listen: { port, host: options.host },
+    app,
+    ory,
+    publish,
+    cookieDomain: parseCookieDomain(options.cookieDomain),
+    defaultRedirectUrl: parseRedirectUrl(options.defaultRedirectUrl, publish.origin),
+    cors: parseCors(options.allowedCorsOrigins ?? [], options.additionalCorsHeaders ?? []),
+    rewriteHost: options.rewriteHost ?? false,
+    debug: options.debug ?? false,
+    timeouts: {
+      upstreamConnectMs: DEFAULTS.upstreamConnectTimeoutMs,
+      upstreamHeadersMs: DEFAULTS.upstreamTimeoutMs,
+      upstreamBodyMs: DEFAULTS.upstreamBodyTimeoutMs,
+      requestHeadersMs: DEFAULTS.requestHeadersTimeoutMs,
+      requestMs: DEFAULTS.requestTimeoutMs,
+      keepAliveMs: DEFAULTS.keepAliveTimeoutMs,
+      shutdownMs: DEFAULTS.shutdownTimeoutMs,
+      ...options.timeouts,
+    },
+    upstreamConnections: options.upstreamConnections ?? DEFAULTS.upstreamConnections,
+  })
+}
+
+/** Parses an absolute http(s) URL into an {@link Upstream}; its path becomes the prefix. */
+export function parseUpstream(text: string, name: string): Upstream {
+  const url = parseHttpUrl(text, name)
+  if (url.search || url.hash) throw new ConfigError(`${name} must not have a query or fragment, got "${text}"`)
+  const secure = url.protocol === 'https:'
+  return {
+    origin: url.origin,
+    host: url.host,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 443 : 80,
+    secure,
+    pathPrefix: url.pathname.replace(/\/+$/, ''),
+  }
+}
+
+function parsePublishUrl(text: string): PublishUrl {
+  const url = parseHttpUrl(text, 'publish-url')
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(`publish-url must not have a path, query or fragment, got "${text}"`)
+  }
+  return { origin: url.origin, host: url.host, hostname: url.hostname, secure: url.protocol === 'https:' }
+}
+
+function parseHttpUrl(text: string, name: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch (cause) {
+    throw new ConfigError(`${name} must be an absolute http(s) URL such as http://localhost:3000, got "${text}"`, {
+      cause,
+    })
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must use http or https, got "${text}"`)
+  }
+  if (url.username || url.password) throw new ConfigError(`${name} must not contain credentials, got "${text}"`)
+  if (!url.hostname) throw new ConfigError(`${name} has no host, got "${text}"`)
+  return url
+}
+
+/** An upstream on this machine at the proxy's own port would send every request back to the proxy. */
+function rejectSelfReference(upstream: Upstream, port: number, name: string): void {
+  if (upstream.port === port && LOOPBACK_NAMES.has(upstream.hostname)) {
+    throw new ConfigError(`${name} ${upstream.origin} is the proxy itself (port ${port}); point it at another port`)
+  }
+}
+
+function parseCookieDomain(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined
+  // ory/x strips the port and Go's cookie writer drops a leading dot.
+  const domain = text.replace(/^\./, '').replace(/:\d*$/, '').toLowerCase()
+  if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.endsWith('.') || isIP(domain) === 6) {
+    throw new ConfigError(`--cookie-domain must be a host name such as example.com, got "${text}"`)
+  }
+  return domain
+}
+
+function parseRedirectUrl(text: string | undefined, fallback: string): string {
+  if (text === undefined || text === '') return fallback
+  // ory proxy accepts relative URLs here (pflag's url type).
+  if (text.startsWith('/') && !text.startsWith('//') && !text.startsWith('/\\')) return text
+  return parseHttpUrl(text, '--default-redirect-url').href
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+function parseCors(origins: readonly string[], headers: readonly string[]): CorsConfig {
+  const list = splitList(origins)
+  const normalized: string[] = []
+  for (const origin of list) {
+    if (origin === '*') continue
+    normalized.push(parseCorsOrigin(origin))
+  }
+  for (const header of splitList(headers)) {
+    if (header !== '*' && !TOKEN.test(header.replaceAll('*', 'x'))) {
+      throw new ConfigError(`--additional-cors-headers must be header names, got "${header}"`)
+    }
+  }
+  return {
+    allowAll: list.length === 0 || list.includes('*'),
+    origins: normalized,
+    additionalHeaders: splitList(headers).map((h) => h.toLowerCase()),
+  }
+}
+
+/** `https://*.example.org` style origins: scheme, host, optional port, at most one `*`. */
+function parseCorsOrigin(origin: string): string {
+  const match = /^(https?):\/\/([^/?#]+)\/?$/i.exec(origin)
+  const stars = origin.split('*').length - 1
+  if (!match || stars > 1 || !/^[a-z0-9.*:[\]-]+$/i.test(match[2]!)) {
+    throw new ConfigError(
+      `--allowed-cors-origins must be origins such as https://app.example.org or https://*.example.org, got "${origin}"`,
+    )
+  }
+  return `${match[1]!.toLowerCase()}://${match[2]!.toLowerCase()}`
+}
+
+/** Flags may be repeated or comma-separated, as pflag's string slices are. */
+function splitList(values: readonly string[]): string[] {
+  return values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '')
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}

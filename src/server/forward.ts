@@ -1,0 +1,236 @@
+import type { ServerResponse } from 'node:http'
+import type { Http2ServerResponse } from 'node:http2'
+import type { Dispatcher } from 'undici'
+import type { ProxyError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { ResponseHead, ResponseHeaderRules } from './response-headers.js'
+import { isRewritable, rewriteBody, type BodyRule } from './rewrite/body.js'
+import type { Route } from './router.js'
+import { upstreamError } from './upstream-errors.js'
+
+export type FrontResponse = ServerResponse | Http2ServerResponse
+
+/** Per-server collaborators every forwarded request shares. */
+export interface ForwardContext {
+  readonly rules: ResponseHeaderRules
+  /** Body rewrite for Ory responses; undefined turns it off. */
+  readonly oryBody: BodyRule | undefined
+  readonly logger: Logger
+  /** Writes the proxy's own error answer; only called before any response byte was sent. */
+  readonly respondError: (res: FrontResponse, error: ProxyError, request: RequestInfo) => void
+  /** Called once per request when its response has ended or failed (for `--debug`). */
+  readonly onDone: ((request: RequestInfo, status: number) => void) | undefined
+}
+
+/** What the handler knows about the request it answers. */
+export interface RequestInfo {
+  readonly route: Route
+  readonly method: string
+  readonly target: string
+  readonly requestId: string
+  readonly origin: string | undefined
+  readonly accept: string | undefined
+  /** `the app at http://localhost:3000`, for error messages. */
+  readonly upstreamLabel: string
+  readonly startedAt: number
+}
+
+const kHandler = Symbol('ory-proxy.forward-handler')
+type TrackedResponse = FrontResponse & { [kHandler]?: ForwardHandler }
+
+/** Streaming state: head written, body chunks go straight through. */
+const STREAM = 0
+/** Ory body being collected for a rewrite; nothing written yet. */
+const BUFFER = 1
+const DONE = 2
+
+/**
+ * An undici dispatch handler that streams an upstream response to the client with back-pressure
+ * (raw header buffers, no intermediate Readable). Upstream failures before the head is written
+ * become the proxy's error page; after it, the client connection is destroyed so a truncated body
+ * never looks complete (checklist c3).
+ */
+export class ForwardHandler implements Dispatcher.DispatchHandler {
+  readonly #res: TrackedResponse
+  readonly #ctx: ForwardContext
+  readonly #request: RequestInfo
+  #abort: ((error?: Error) => void) | undefined = undefined
+  #resume: (() => void) | undefined = undefined
+  #state = STREAM
+  #status = 0
+  #head: ResponseHead | undefined = undefined
+  #chunks: Buffer[] | undefined = undefined
+  #buffered = 0
+  #draining = false
+  #settled = false
+
+  constructor(res: FrontResponse, ctx: ForwardContext, request: RequestInfo) {
+    this.#res = res as TrackedResponse
+    this.#ctx = ctx
+    this.#request = request
+    this.#res[kHandler] = this
+    res.on('close', onClientClose)
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.#abort = abort
+    if (this.#res.destroyed) abort()
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // undici reports informational responses here too; only the final one is relayed.
+    if (status < 200) return true
+    this.#status = status
+    this.#resume = resume
+    const request = this.#request
+    const head = this.#ctx.rules.compose(rawHeaders, request.route, request.requestId, request.origin, request.method)
+    const body = this.#ctx.oryBody
+    if (request.route === 'ory' && body !== undefined && isRewritable(head.contentType, head.contentEncoding)) {
+      if (request.method === 'HEAD') {
+        // The GET body would be rewritten, so its length is unknown (checklist a8).
+        dropContentLength(head)
+      } else if (status !== 204 && status !== 304) {
+        const declared = head.contentLengthIndex === -1 ? 0 : Number(head.headers[head.contentLengthIndex])
+        if (declared <= body.maxBytes) {
+          this.#head = head
+          this.#chunks = []
+          this.#state = BUFFER
+          return true
+        }
+        this.#ctx.logger.debug({ event: 'rewrite-skipped', request: request.requestId, reason: 'body too large', bytes: declared })
+      }
+    }
+    return this.#writeHead(head)
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#state === BUFFER) {
+      this.#chunks!.push(chunk)
+      this.#buffered += chunk.length
+      if (this.#buffered > this.#ctx.oryBody!.maxBytes) this.#flushUnmodified('body too large')
+      return true
+    }
+    const res = this.#res
+    if (res.destroyed) return false
+    if ((res as ServerResponse).write(chunk)) return true
+    if (!this.#draining) {
+      this.#draining = true
+      res.on('drain', onClientDrain)
+    }
+    return false
+  }
+
+  onComplete(): void {
+    if (this.#state === BUFFER) {
+      void this.#finishRewrite()
+      return
+    }
+    this.#state = DONE
+    this.#res.end()
+    this.#done()
+  }
+
+  onError(error: Error): void {
+    if (this.#settled) return
+    const state = this.#state
+    this.#state = DONE
+    const res = this.#res
+    const failure = upstreamError(error, this.#request.upstreamLabel)
+    if (failure.code === 'ERR_CLIENT_ABORTED' || res.destroyed) {
+      this.#done()
+      return
+    }
+    if (!res.headersSent && state !== DONE) {
+      this.#ctx.respondError(res, failure, this.#request)
+    } else {
+      // Headers are out: only an abrupt close tells the client the body is incomplete.
+      this.#ctx.logger.warn(`request ${this.#request.requestId}: ${failure.message}; response truncated`)
+      res.destroy()
+    }
+    this.#status = failure.statusCode
+    this.#done()
+  }
+
+  /** Called when the client's response closes before it finished: stop the upstream request. */
+  clientClosed(): void {
+    if (this.#state !== DONE && !this.#res.writableFinished) this.#abort?.()
+  }
+
+  /** The client drained its buffer: let undici read on. */
+  clientDrained(): void {
+    this.#draining = false
+    this.#res.off('drain', onClientDrain)
+    this.#resume?.()
+  }
+
+  #writeHead(head: ResponseHead): boolean {
+    const res = this.#res
+    if (res.destroyed) return false
+    try {
+      res.writeHead(this.#status, head.headers as unknown as Record<string, string>)
+    } catch (error) {
+      // A header value Node refuses to write (CR/LF, invalid characters): response splitting
+      // from the upstream is answered 502, never passed on (checklist b10).
+      this.#abort?.()
+      this.onError(error as Error)
+      return false
+    }
+    return true
+  }
+
+  #flushUnmodified(reason: string): void {
+    const chunks = this.#chunks!
+    this.#chunks = undefined
+    this.#state = STREAM
+    this.#ctx.logger.debug({ event: 'rewrite-skipped', request: this.#request.requestId, reason })
+    if (!this.#writeHead(this.#head!)) return
+    for (const chunk of chunks) (this.#res as ServerResponse).write(chunk)
+  }
+
+  async #finishRewrite(): Promise<void> {
+    const head = this.#head!
+    const original: Buffer = Buffer.concat(this.#chunks!)
+    this.#chunks = undefined
+    let body = original
+    try {
+      body = await rewriteBody(original, head.contentEncoding, this.#ctx.oryBody!)
+    } catch (error) {
+      this.#ctx.logger.debug({
+        event: 'rewrite-skipped',
+        request: this.#request.requestId,
+        reason: `body could not be decoded: ${(error as Error).message}`,
+      })
+    }
+    this.#state = DONE
+    if (body !== original) setContentLength(head, body.length)
+    if (this.#writeHead(head)) this.#res.end(body)
+    this.#done()
+  }
+
+  #done(): void {
+    if (this.#settled) return
+    this.#settled = true
+    const res = this.#res
+    res.off('close', onClientClose)
+    res[kHandler] = undefined
+    this.#ctx.onDone?.(this.#request, this.#status)
+  }
+}
+
+function onClientClose(this: TrackedResponse): void {
+  this[kHandler]?.clientClosed()
+}
+
+function onClientDrain(this: TrackedResponse): void {
+  this[kHandler]?.clientDrained()
+}
+
+function dropContentLength(head: ResponseHead): void {
+  if (head.contentLengthIndex === -1) return
+  head.headers.splice(head.contentLengthIndex - 1, 2)
+}
+
+function setContentLength(head: ResponseHead, length: number): void {
+  if (head.contentLengthIndex === -1) head.headers.push('content-length', String(length))
+  else head.headers[head.contentLengthIndex] = String(length)
+}

@@ -1,0 +1,269 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
+import { v4 as uuid } from '@napi-rs/uuid'
+import type { Pool } from 'undici'
+import type { ProxyConfig } from '../config.js'
+import { ProxyError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { CorsPolicy } from './cors.js'
+import { renderErrorPage } from './error-page.js'
+import { ForwardHandler, type ForwardContext, type FrontResponse, type RequestInfo } from './forward.js'
+import { InboundHeaders, type ScanPolicy } from './inbound-headers.js'
+import { checkRequest, type Rejection } from './request-guard.js'
+import { ResponseHeaderRules } from './response-headers.js'
+import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
+import { ORY_PREFIX, routeOf, upstreamPath, type Route } from './router.js'
+import { UpstreamHeaderRules, type OryRequestOptions } from './upstream-headers.js'
+
+export type FrontRequest = IncomingMessage | Http2ServerRequest
+
+/**
+ * Decides, per app-bound request, what identity the app is told about. Implemented by the session
+ * layer; absent with `--no-jwt`.
+ */
+export interface SessionGate {
+  /**
+   * The `Authorization` value for the app (`Bearer <jwt>`), or undefined for an anonymous request.
+   * Returns synchronously on a warm cache. Rejects with a {@link ProxyError} (503) when Ory cannot
+   * tell, so nothing is forwarded.
+   */
+  authorize(headers: InboundHeaders, requestId: string): string | undefined | Promise<string | undefined>
+  /** The public JWKS document served at `/.ory/jwks.json`. */
+  readonly jwks: { readonly body: string; readonly etag: string }
+  /** Told about every response to an Ory logout, so the session's cache entry goes at once. */
+  loggedOut?(headers: InboundHeaders): void
+}
+
+export interface PipelineDeps {
+  readonly app: Pool
+  readonly ory: Pool
+  readonly logger: Logger
+  readonly gate?: SessionGate | undefined
+  readonly oryRequest?: OryRequestOptions | undefined
+  /** Bodies of Ory responses above this size pass through unmodified. */
+  readonly maxRewriteBytes?: number | undefined
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/
+
+/**
+ * The one request pipeline both fronts (HTTP/1.1 and HTTP/2) feed: validate, route, answer CORS
+ * preflights and the JWKS, ask the session gate, then forward through the route's pool.
+ */
+export class RequestPipeline {
+  readonly viaPseudonym = `ory-proxy-${uuid().slice(0, 8)}`
+  readonly #config: ProxyConfig
+  readonly #deps: PipelineDeps
+  readonly #cors: CorsPolicy
+  readonly #upstream: UpstreamHeaderRules
+  readonly #forward: ForwardContext
+  readonly #policies: Readonly<Record<Route, ScanPolicy>>
+  readonly #labels: Readonly<Record<Route, string>>
+  readonly #failing: Record<Route, boolean> = { app: false, ory: false, jwks: false }
+
+  constructor(config: ProxyConfig, deps: PipelineDeps) {
+    this.#config = config
+    this.#deps = deps
+    this.#cors = new CorsPolicy(config.cors, config.publish.origin)
+    this.#upstream = new UpstreamHeaderRules(config, this.viaPseudonym, deps.oryRequest)
+    const jwt = deps.gate !== undefined
+    this.#policies = {
+      app: { dropAuthorization: jwt, dropRateLimit: true },
+      ory: { dropAuthorization: false, dropRateLimit: this.#upstream.dropsRateLimit('ory') },
+      jwks: { dropAuthorization: false, dropRateLimit: true },
+    }
+    this.#labels = {
+      app: `the app at ${config.app.origin}${config.app.pathPrefix}`,
+      ory: `Ory at ${config.ory.origin}${config.ory.pathPrefix}`,
+      jwks: 'the JWKS endpoint',
+    }
+    const oryBody: BodyRule = {
+      search: Buffer.from(config.ory.origin + config.ory.pathPrefix),
+      replace: Buffer.from(config.publish.origin + ORY_PREFIX),
+      maxBytes: deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES,
+    }
+    this.#forward = {
+      rules: new ResponseHeaderRules(config, this.#cors),
+      oryBody,
+      logger: deps.logger,
+      respondError: (res, error, request) => this.#respondError(res, error, request),
+      onDone: deps.logger.debugEnabled ? (request, status) => this.#logRequest(request, status) : undefined,
+    }
+  }
+
+  /** The `request` listener for both fronts. */
+  readonly handle = (req: FrontRequest, res: FrontResponse): void => {
+    const target = req.url!
+    const method = req.method!
+    const route = routeOf(target, this.#deps.gate !== undefined)
+    const inbound = new InboundHeaders(req.rawHeaders, this.#policies[route])
+    const requestId =
+      inbound.requestId !== undefined && REQUEST_ID.test(inbound.requestId) ? inbound.requestId : uuid()
+    const request: RequestInfo = {
+      route,
+      method,
+      target,
+      requestId,
+      origin: inbound.origin,
+      accept: inbound.accept,
+      upstreamLabel: this.#labels[route],
+      startedAt: this.#deps.logger.debugEnabled ? performance.now() : 0,
+    }
+    const rejection = checkRequest(method, target, req.httpVersion, inbound, this.viaPseudonym)
+    if (rejection !== undefined) return this.#reject(res, rejection, request)
+    if (method === 'OPTIONS' && inbound.accessControlRequestMethod !== undefined) {
+      return this.#preflight(res, inbound, request)
+    }
+    if (route === 'jwks') return this.#serveJwks(res, request)
+    const gate = this.#deps.gate
+    if (route !== 'app' || gate === undefined) return this.#dispatch(req, res, inbound, request, undefined)
+    let authorization: string | undefined | Promise<string | undefined>
+    try {
+      authorization = gate.authorize(inbound, requestId)
+    } catch (error) {
+      return this.#respondError(res, asProxyError(error), request)
+    }
+    if (typeof authorization !== 'object') return this.#dispatch(req, res, inbound, request, authorization)
+    authorization.then(
+      (value) => this.#dispatch(req, res, inbound, request, value),
+      (error: unknown) => this.#respondError(res, asProxyError(error), request),
+    )
+  }
+
+  #dispatch(
+    req: FrontRequest,
+    res: FrontResponse,
+    inbound: InboundHeaders,
+    request: RequestInfo,
+    authorization: string | undefined,
+  ): void {
+    if (res.destroyed) return
+    const route = request.route
+    const upstream = route === 'app' ? this.#config.app : this.#config.ory
+    const headers = this.#upstream.complete(inbound, route, req.socket?.remoteAddress, request.requestId, authorization)
+    const handler = new ForwardHandler(res, this.#forward, request)
+    const pool = route === 'app' ? this.#deps.app : this.#deps.ory
+    pool.dispatch(
+      {
+        path: upstreamPath(route, request.target, upstream.pathPrefix),
+        method: request.method as 'GET',
+        headers,
+        body: hasBody(req, inbound) ? req : null,
+      },
+      handler,
+    )
+    if (route === 'ory' && this.#deps.gate?.loggedOut !== undefined && request.target.includes('/logout')) {
+      this.#deps.gate.loggedOut(inbound)
+    }
+  }
+
+  #reject(res: FrontResponse, rejection: Rejection, request: RequestInfo): void {
+    // The request may carry a body we will not read; closing keeps the connection in sync.
+    if ('shouldKeepAlive' in res) res.shouldKeepAlive = false
+    this.#writeAnswer(res, rejection.status, rejection.title, rejection.detail, request, [])
+  }
+
+  #preflight(res: FrontResponse, inbound: InboundHeaders, request: RequestInfo): void {
+    const headers = this.#cors.preflightHeaders(
+      inbound.origin,
+      inbound.accessControlRequestMethod!,
+      inbound.accessControlRequestHeaders,
+    )
+    if (this.#deps.logger.debugEnabled) {
+      this.#deps.logger.debug({
+        event: 'cors-preflight',
+        request: request.requestId,
+        origin: inbound.origin ?? null,
+        ...(inbound.origin === undefined ? { allowed: false, reason: 'no Origin' } : this.#cors.decide(inbound.origin)),
+      })
+    }
+    headers.push('content-length', '0', 'x-request-id', request.requestId)
+    res.writeHead(204, headers as unknown as Record<string, string>)
+    res.end()
+    this.#forward.onDone?.(request, 204)
+  }
+
+  #serveJwks(res: FrontResponse, request: RequestInfo): void {
+    const jwks = this.#deps.gate!.jwks
+    const headers = [
+      'content-type',
+      'application/json; charset=utf-8',
+      'content-length',
+      String(Buffer.byteLength(jwks.body)),
+      'cache-control',
+      'public, max-age=60',
+      'etag',
+      jwks.etag,
+    ]
+    this.#forward.rules.addProxyHeaders(headers, request.requestId, request.origin, request.method)
+    res.writeHead(200, headers as unknown as Record<string, string>)
+    if (request.method === 'HEAD') res.end()
+    else res.end(jwks.body)
+    this.#forward.onDone?.(request, 200)
+  }
+
+  #respondError(res: FrontResponse, error: ProxyError, request: RequestInfo): void {
+    if (res.destroyed || res.headersSent) return
+    if (error.code === 'ERR_CLIENT_ABORTED') return void res.destroy()
+    const extra = error.statusCode === 503 ? ['retry-after', '5'] : []
+    this.#writeAnswer(res, error.statusCode, STATUS_CODES[error.statusCode] ?? 'Error', error.message, request, extra)
+    this.#reportFailure(request.route, error)
+  }
+
+  #writeAnswer(
+    res: FrontResponse,
+    status: number,
+    title: string,
+    detail: string,
+    request: RequestInfo,
+    extra: string[],
+  ): void {
+    const page = renderErrorPage(status, title, detail, request.requestId, request.accept)
+    const headers = [
+      'content-type',
+      page.contentType,
+      'content-length',
+      String(Buffer.byteLength(page.body)),
+      'cache-control',
+      'no-store',
+      ...extra,
+    ]
+    this.#forward.rules.addProxyHeaders(headers, request.requestId, request.origin, request.method)
+    res.writeHead(status, headers as unknown as Record<string, string>)
+    if (request.method === 'HEAD') res.end()
+    else res.end(page.body)
+    this.#forward.onDone?.(request, status)
+  }
+
+  /** One warning when an upstream starts failing, not one per request. */
+  #reportFailure(route: Route, error: ProxyError): void {
+    if (error.statusCode < 500 || this.#failing[route]) return
+    this.#failing[route] = true
+    this.#deps.logger.warn(error.message)
+    setTimeout(() => (this.#failing[route] = false), 10_000).unref()
+  }
+
+  #logRequest(request: RequestInfo, status: number): void {
+    this.#deps.logger.debug({
+      event: 'request',
+      request: request.requestId,
+      method: request.method,
+      path: request.target,
+      route: request.route,
+      status,
+      ms: Math.round((performance.now() - request.startedAt) * 1000) / 1000,
+    })
+  }
+}
+
+/** A request has a body when it declares a non-zero length or is chunked (HTTP/1.1) or its stream is open (HTTP/2). */
+function hasBody(req: FrontRequest, inbound: InboundHeaders): boolean {
+  if (inbound.contentLength !== undefined) return inbound.contentLength !== '0'
+  if (inbound.transferEncoding !== undefined) return true
+  return 'stream' in req && !req.stream.endAfterHeaders
+}
+
+function asProxyError(error: unknown): ProxyError {
+  if (error instanceof ProxyError) return error
+  return new ProxyError('ERR_ORY_UNAVAILABLE', 'the session could not be checked', { cause: error })
+}

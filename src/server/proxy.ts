@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import type { ProxyConfig } from '../config.js'
+import { ProxyError } from '../errors.js'
+import { silentLogger, type Logger } from '../logger.js'
+import { createHttp1Front } from './front.js'
+import { RequestPipeline, type SessionGate } from './pipeline.js'
+import type { OryRequestOptions } from './upstream-headers.js'
+import { closePool, createPool } from './upstreams.js'
+
+export interface ProxyDeps {
+  readonly logger?: Logger | undefined
+  readonly gate?: SessionGate | undefined
+  readonly oryRequest?: OryRequestOptions | undefined
+  readonly maxRewriteBytes?: number | undefined
+}
+
+/** A running proxy. `close()` drains in-flight requests (bounded), then closes the pools. */
+export interface ProxyHandle {
+  readonly port: number
+  /** `http://127.0.0.1:<port>`-style address the proxy listens on (not the publish-url). */
+  readonly address: string
+  close(): Promise<void>
+}
+
+/** Starts the proxy described by `config` and resolves once it is listening. */
+export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Promise<ProxyHandle> {
+  const logger = deps.logger ?? silentLogger
+  const app = createPool(config.app, config.timeouts, config.upstreamConnections)
+  const ory = createPool(config.ory, config.timeouts, config.upstreamConnections)
+  const pipeline = new RequestPipeline(config, {
+    app,
+    ory,
+    logger,
+    gate: deps.gate,
+    oryRequest: deps.oryRequest,
+    maxRewriteBytes: deps.maxRewriteBytes,
+  })
+  const server = createHttp1Front(pipeline, config.timeouts)
+  try {
+    await listen(server, config.listen.port, config.listen.host)
+  } catch (error) {
+    await Promise.all([app.destroy(), ory.destroy()])
+    throw error
+  }
+  const { port, address, family } = server.address() as AddressInfo
+  const host = family === 'IPv6' ? `[${address}]` : address
+  let closing: Promise<void> | undefined
+  return {
+    port,
+    address: `http://${host}:${port}`,
+    close: () => (closing ??= shutdown(server, config.timeouts.shutdownMs, () =>
+      Promise.all([closePool(app, config.timeouts.shutdownMs), closePool(ory, config.timeouts.shutdownMs)]).then(
+        () => undefined,
+      ),
+    )),
+  }
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is already in use; stop what runs there or pass --port`
+          : error.code === 'EACCES'
+            ? `no permission to listen on port ${port}; use a port above 1023`
+            : `cannot listen on port ${port}: ${error.message}`
+      reject(new ProxyError('ERR_LISTEN', reason, { cause: error }))
+    }
+    server.once('error', onError)
+    server.listen({ port, host }, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+/**
+ * Stops accepting, lets in-flight requests finish for up to `deadlineMs`, then cuts what is left
+ * and closes the upstream pools.
+ */
+async function shutdown(server: Server, deadlineMs: number, closeUpstreams: () => Promise<void>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  // Idle keep-alive sockets would hold close() open; busy ones become idle as responses finish.
+  server.closeIdleConnections()
+  const sweep = setInterval(() => server.closeIdleConnections(), 50)
+  const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs)
+  await closed
+  clearInterval(sweep)
+  clearTimeout(deadline)
+  await closeUpstreams()
+}

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { request } from 'undici'
+import { runCli, spawnCli } from '../helpers/cli.js'
+import { freePort, startUpstream } from '../helpers/upstream.js'
+
+/** Bad input: one line on stderr starting `ory-proxy:`, no stack trace, exit code 2. */
+async function expectUsageError(args: string[], pattern: RegExp, env: Record<string, string> = {}) {
+  const result = await runCli(['start', ...args], env)
+  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
+  const lines = result.stderr.trim().split('\n')
+  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
+  assert.match(lines[0]!, /^ory-proxy: /)
+  assert.match(lines[0]!, pattern)
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
+}
+
+test('start --help lists every flag of ory proxy plus ours, and exits 0', async () => {
+  const result = await runCli(['start', '--help'])
+  assert.equal(result.code, 0)
+  for (const flag of [
+    '--additional-cors-headers',
+    '--allowed-cors-origins',
+    '-c, --config',
+    '--cookie-domain',
+    '--debug',
+    '--default-redirect-url',
+    '--[no-]dev',
+    '--no-jwt',
+    '--open',
+    '--port',
+    '--project',
+    '-q, --quiet',
+    '--rewrite-host',
+    '--workspace',
+    '-y, --yes',
+    '--sdk-url',
+    '--upstream-timeout',
+    '--api-key-expiry',
+  ]) {
+    assert.ok(result.stdout.includes(flag), `help lists ${flag}`)
+  }
+  assert.match(result.stdout, /Deprecated/)
+  assert.match(result.stdout, /env: PORT/)
+  assert.match(result.stdout, /env: ORY_PROJECT/)
+  assert.match(result.stdout, /env: ORY_SDK_URL/)
+})
+
+test('bad input is one line on stderr and exit code 2', async (t) => {
+  const ory = 'http://127.0.0.1:4433'
+  const cases: Array<[string, string[], RegExp, Record<string, string>?]> = [
+    ['missing application-url', ['--sdk-url', ory], /missing <application-url>/],
+    ['relative application-url', ['localhost:3000', '--sdk-url', ory], /application-url must use http or https/],
+    ['ftp application-url', ['ftp://localhost/', '--sdk-url', ory], /application-url must use http or https/],
+    ['garbage application-url', ['not a url', '--sdk-url', ory], /application-url must be an absolute http\(s\) URL/],
+    ['application-url with query', ['http://localhost:3000/?a=1', '--sdk-url', ory], /must not have a query/],
+    ['publish-url with a path', ['http://localhost:3000', 'http://localhost:4000/app', '--sdk-url', ory], /publish-url must not have a path/],
+    ['port 0', ['http://localhost:3000', '--port', '0', '--sdk-url', ory], /port/i],
+    ['port 70000', ['http://localhost:3000', '--port', '70000', '--sdk-url', ory], /port/i],
+    ['port abc', ['http://localhost:3000', '--port', 'abc', '--sdk-url', ory], /integer/i],
+    ['$PORT abc', ['http://localhost:3000', '--sdk-url', ory], /integer/i, { PORT: 'abc' }],
+    ['no Ory endpoint', ['http://localhost:3000'], /no Ory endpoint: pass --sdk-url/],
+    ['two endpoint flags', ['http://localhost:3000', '--project', 'my-slug', '--sdk-url', ory], /--project \(my-slug\) and --sdk-url .* both select the Ory endpoint/],
+    ['two endpoint env vars', ['http://localhost:3000'], /\$ORY_PROJECT \(my-slug\) and \$ORY_SDK_URL .* both select/, { ORY_PROJECT: 'my-slug', ORY_SDK_URL: ory }],
+    ['ORY_SDK_URL and ORY_KRATOS_URL differ', ['http://localhost:3000'], /\$ORY_SDK_URL .* and \$ORY_KRATOS_URL .* both select/, { ORY_SDK_URL: ory, ORY_KRATOS_URL: 'http://127.0.0.1:9' }],
+    ['project is not a slug', ['http://localhost:3000', '--project', 'Not A Slug'], /--project must be a project slug/],
+    ['Ory endpoint is the proxy itself', ['http://localhost:3000', '--port', '4555', '--sdk-url', 'http://localhost:4555'], /is the proxy itself/],
+    ['app is the proxy itself', ['http://127.0.0.1:4556', '--port', '4556', '--sdk-url', ory], /application-url .* is the proxy itself/],
+    ['unreadable --config', ['http://localhost:3000', '--sdk-url', ory, '-c', '/nonexistent/ory.json'], /--config \/nonexistent\/ory.json cannot be read/],
+    ['bad --api-key-expiry', ['http://localhost:3000', '--sdk-url', ory, '--api-key-expiry', '-1h'], /--api-key-expiry must not be negative/],
+    ['bad --upstream-timeout', ['http://localhost:3000', '--sdk-url', ory, '--upstream-timeout', 'soon'], /--upstream-timeout must be a duration/],
+    ['bad CORS origin', ['http://localhost:3000', '--sdk-url', ory, '--allowed-cors-origins', 'localhost:3000'], /--allowed-cors-origins must be origins/],
+    ['bad cookie domain', ['http://localhost:3000', '--sdk-url', ory, '--cookie-domain', 'a b'], /--cookie-domain must be a host name/],
+    ['unknown flag', ['http://localhost:3000', '--sdk-url', ory, '--frobnicate'], /frobnicate/],
+  ]
+  for (const [name, args, pattern, env] of cases) {
+    await t.test(name, () => expectUsageError(args, pattern, env))
+  }
+})
+
+test('a port in use is a one-line error with exit code 2', async (t) => {
+  const busy = await startUpstream(t)
+  await expectUsageError(['http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--port', String(busy.port)], /port \d+ is already in use/)
+})
+
+test('an unreadable config file is named in the error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-'))
+  const file = join(dir, 'config.json')
+  writeFileSync(file, '{}')
+  chmodSync(file, 0o000)
+  if (process.getuid?.() === 0) return // root reads anything; the nonexistent-path case covers this
+  await expectUsageError(['http://localhost:3000', '--sdk-url', 'http://127.0.0.1:1', '-c', file], /cannot be read/)
+})
+
+test('start runs as a black box: banner, proxying, env selection, SIGTERM exits 0', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', `${app.url}/base`], 'To access your application', {
+    PORT: String(port),
+    ORY_KRATOS_URL: ory.url,
+  })
+  assert.match(cli.stderr, new RegExp(`http://localhost:${port}`))
+  assert.match(cli.stderr, new RegExp(`app:  ${app.url}/base`))
+  assert.match(cli.stderr, /ORY_KRATOS_URL/)
+  assert.match(cli.stderr, /jwt: {2}off/)
+
+  const toApp = await request(`http://127.0.0.1:${port}/page?q=1`)
+  assert.equal(toApp.statusCode, 200)
+  assert.equal(((await toApp.body.json()) as { url: string }).url, '/base/page?q=1')
+  const toOry = await request(`http://127.0.0.1:${port}/.ory/sessions/whoami`)
+  assert.equal(((await toOry.body.json()) as { url: string }).url, '/sessions/whoami')
+
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+  assert.match(cli.stderr, /shutdown gracefully/)
+})
+
+test('--quiet prints exactly one ready line', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '-q'], 'ready')
+  cli.child.kill('SIGTERM')
+  await cli.exited
+  assert.deepEqual(cli.stderr.trim().split('\n'), [`ory-proxy ready on http://localhost:${port}`])
+})
+
+test('--dev is accepted with a deprecation warning', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--dev'], 'To access')
+  assert.match(cli.stderr, /--dev is deprecated/)
+  cli.child.kill('SIGINT')
+  assert.equal(await cli.exited, 0)
+})

@@ -1,0 +1,74 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'node:test'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Env for black-box runs: the parent's, minus anything that would select an Ory endpoint or port. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('ORY_') || name === 'PORT' || name === 'NODE_OPTIONS') delete env[name]
+  }
+  return { ...env, ...extra }
+}
+
+/** Runs `bin/run.js <args>` to completion (for commands that exit by themselves). */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs, cwd: ROOT }, (error, stdout, stderr) => {
+      const code = error ? ((error as { code?: unknown }).code as number | null) : 0
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr })
+    })
+  })
+}
+
+export interface RunningCli {
+  readonly child: ChildProcess
+  stderr: string
+  stdout: string
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>
+}
+
+/**
+ * Spawns `bin/run.js <args>` and resolves once stderr contains `ready` (a string or pattern), so
+ * tests never sleep for readiness. Killed after the test if still running.
+ */
+export async function spawnCli(
+  t: TestContext,
+  args: string[],
+  ready: string | RegExp,
+  env: Record<string, string> = {},
+): Promise<RunningCli> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: ROOT })
+  const running: RunningCli = {
+    child,
+    stderr: '',
+    stdout: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  }
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  child.stdout!.on('data', (data: Buffer) => (running.stdout += data.toString()))
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      const seen = typeof ready === 'string' ? running.stderr.includes(ready) : ready.test(running.stderr)
+      if (seen) resolve()
+    }
+    child.stderr!.on('data', (data: Buffer) => {
+      running.stderr += data.toString()
+      check()
+    })
+    child.on('exit', (code) => reject(new Error(`CLI exited with ${code} before ready: ${running.stderr}`)))
+  })
+  return running
+}

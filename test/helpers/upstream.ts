@@ -1,0 +1,91 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { TestContext } from 'node:test'
+
+/** One request as the upstream server saw it. */
+export interface SeenRequest {
+  readonly method: string
+  readonly url: string
+  readonly rawHeaders: readonly string[]
+  /** Lower-cased header name → every value sent under it, in order. */
+  readonly headers: Readonly<Record<string, readonly string[]>>
+  readonly body: Buffer
+}
+
+export type Responder = (req: http.IncomingMessage, res: http.ServerResponse, seen: SeenRequest) => void
+
+export interface Upstream {
+  readonly url: string
+  readonly port: number
+  readonly server: http.Server
+  /** Every request received, in arrival order. */
+  readonly requests: SeenRequest[]
+  /** Replaces how the server answers (default: echo as JSON). */
+  respond(responder: Responder): void
+  close(): Promise<void>
+}
+
+/** Groups a raw header list by lower-cased name, keeping duplicates. */
+export function groupHeaders(raw: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (let i = 0; i < raw.length; i += 2) (out[raw[i]!.toLowerCase()] ??= []).push(raw[i + 1]!)
+  return out
+}
+
+/** Answers with what it received as JSON: method, url, rawHeaders, body length. */
+export const echo: Responder = (_req, res, seen) => {
+  res.setHeader('content-type', 'application/json')
+  res.end(JSON.stringify({ method: seen.method, url: seen.url, rawHeaders: seen.rawHeaders, bodyLength: seen.body.length }))
+}
+
+/**
+ * A real HTTP server on 127.0.0.1:0 that records every request (body read fully) and answers with
+ * the current responder. Closed automatically after the test.
+ */
+export async function startUpstream(t: TestContext, responder: Responder = echo): Promise<Upstream> {
+  let current = responder
+  const requests: SeenRequest[] = []
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const seen: SeenRequest = {
+        method: req.method!,
+        url: req.url!,
+        rawHeaders: req.rawHeaders,
+        headers: groupHeaders(req.rawHeaders),
+        body: Buffer.concat(chunks),
+      }
+      requests.push(seen)
+      current(req, res, seen)
+    })
+    req.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  t.after(close)
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    requests,
+    respond: (next) => {
+      current = next
+    },
+    close,
+  }
+}
+
+/** A port that was free a moment ago (for black-box CLI runs that need a fixed --port). */
+export async function freePort(): Promise<number> {
+  const server = http.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): build, check the committed oclif manifest is current, run every
+# test file under node:test with the TAP reporter (so `# pass N` / `# fail N` are printed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run build --silent
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git ls-files --error-unmatch oclif.manifest.json >/dev/null 2>&1; then
+  if ! git diff --quiet -- oclif.manifest.json; then
+    echo "oclif.manifest.json is out of date: run npm run build and commit it" >&2
+    git --no-pager diff --stat -- oclif.manifest.json >&2
+    exit 1
+  fi
+fi
+
+shopt -s globstar nullglob
+if [ "$#" -gt 0 ]; then files=("$@"); else files=(test/**/*.test.ts); fi
+if [ "${#files[@]}" -eq 0 ]; then
+  echo "no test files found under test/" >&2
+  exit 1
+fi
+exec node --import tsx --test --test-reporter=tap --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=120000 "${files[@]}"
