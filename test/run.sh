@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash test/ensure-browser.sh
 npm run build --silent
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git ls-files --error-unmatch oclif.manifest.json >/dev/null 2>&1; then
   if ! git diff --quiet -- oclif.manifest.json; then
