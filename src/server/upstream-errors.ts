@@ -59,7 +59,10 @@ function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {
     const code = (error as { code?: unknown }).code
     if (typeof code === 'string') return code
-    if ((error as { name?: unknown }).name === 'AbortError') return 'ABORT_ERR'
+    const name = (error as { name?: unknown }).name
+    if (name === 'AbortError') return 'ABORT_ERR'
+    // undici's parser errors carry no code for some failures ("Expected HTTP/").
+    if (name === 'HTTPParserError') return 'HPE_INVALID'
     const cause = (error as { cause?: unknown }).cause
     if (cause) return errorCode(cause)
   }

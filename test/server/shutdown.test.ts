@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import { test } from 'node:test'
+import { request } from 'undici'
+import { spawnCli } from '../helpers/cli.js'
+import { startTestProxy } from '../helpers/proxy.js'
+import { freePort, startUpstream } from '../helpers/upstream.js'
+
+test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', async (t) => {
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let arrived!: () => void
+  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
+  const app = await startUpstream(t, (_req, res) => {
+    arrived()
+    void released.then(() => res.end('finished'))
+  })
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt'], 'To access')
+  const inFlight = request(`http://127.0.0.1:${port}/slow`)
+  await arrivedAtApp
+  cli.child.kill('SIGTERM')
+  await new Promise((resolve) => cli.child.stderr!.once('data', resolve))
+  // The listener is closed: a new connection is refused.
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.on('connect', () => (socket.destroy(), resolve(false)))
+    socket.on('error', () => resolve(true))
+  })
+  assert.equal(refused, true)
+  release()
+  const res = await inFlight
+  assert.equal(res.statusCode, 200)
+  assert.equal(await res.body.text(), 'finished')
+  assert.equal(await cli.exited, 0)
+})
+
+test('close() is bounded: a request that never finishes is cut after the shutdown deadline', async (t) => {
+  let arrived!: () => void
+  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
+  const app = await startUpstream(t, () => arrived())
+  const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { shutdownMs: 300 } })
+  const hung = request(proxy.url).then(
+    (res) => res.statusCode,
+    (error: Error) => error.constructor.name,
+  )
+  await arrivedAtApp
+  const started = Date.now()
+  await proxy.close()
+  const took = Date.now() - started
+  assert.ok(took >= 250 && took < 3000, `close took ${took} ms`)
+  assert.notEqual(await hung, 200)
+})
