@@ -114,6 +114,9 @@ export class RequestPipeline {
     if (method === 'OPTIONS' && inbound.accessControlRequestMethod !== undefined) {
       return this.#preflight(res, inbound, request)
     }
+    if (inbound.origin !== undefined && this.#deps.logger.debugEnabled) {
+      this.#deps.logger.debug({ event: 'cors', request: requestId, origin: inbound.origin, ...this.#cors.decide(inbound.origin) })
+    }
     if (route === 'jwks') return this.#serveJwks(res, request)
     const gate = this.#deps.gate
     if (route !== 'app' || gate === undefined) return this.#dispatch(req, res, inbound, request, undefined)
