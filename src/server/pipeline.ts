@@ -47,6 +47,13 @@ export interface PipelineDeps {
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/
 
 /**
+ * Marks a connection whose request was refused: requests Node already parsed behind it (pipelined
+ * bytes after bad framing, the smuggling payload) are dropped, never forwarded.
+ */
+const kRefused = Symbol('ory-proxy.refused-connection')
+type MarkableSocket = { [kRefused]?: true } | null | undefined
+
+/**
  * The one request pipeline both fronts (HTTP/1.1 and HTTP/2) feed: validate, route, answer CORS
  * preflights and the JWKS, ask the session gate, then forward through the route's pool.
  */
@@ -93,6 +100,7 @@ export class RequestPipeline {
 
   /** The `request` listener for both fronts. */
   readonly handle = (req: FrontRequest, res: FrontResponse): void => {
+    if ((req.socket as MarkableSocket)?.[kRefused]) return void res.destroy()
     const target = req.url!
     const method = req.method!
     const route = routeOf(target, this.#deps.gate !== undefined)
@@ -161,8 +169,13 @@ export class RequestPipeline {
   }
 
   #reject(res: FrontResponse, rejection: Rejection, request: RequestInfo): void {
-    // The request may carry a body we will not read; closing keeps the connection in sync.
-    if ('shouldKeepAlive' in res) res.shouldKeepAlive = false
+    // The request may carry a body we will not read; closing keeps the connection in sync, and
+    // nothing else from this connection is forwarded.
+    if ('shouldKeepAlive' in res) {
+      res.shouldKeepAlive = false
+      const socket = res.socket as MarkableSocket
+      if (socket) socket[kRefused] = true
+    }
     this.#writeAnswer(res, rejection.status, rejection.title, rejection.detail, request, [])
   }
 
