@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
@@ -88,4 +89,36 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+export interface BodyWatchingApp {
+  readonly url: string
+  /** Resolves when a request's head reaches the app. */
+  readonly arrived: Promise<void>
+  /** Resolves when that request's body is aborted; a complete body fails the test instead. */
+  readonly aborted: Promise<void>
+}
+
+/**
+ * An app that never answers and expects the request body it receives to be cut off: for tests
+ * asserting that a broken or stalled client body is aborted upstream, never delivered as complete.
+ */
+export async function startBodyWatchingApp(t: TestContext): Promise<BodyWatchingApp> {
+  const app = await startUpstream(t)
+  let arrived!: () => void
+  let aborted!: () => void
+  const watching: BodyWatchingApp = {
+    url: app.url,
+    arrived: new Promise<void>((resolve) => (arrived = resolve)),
+    aborted: new Promise<void>((resolve) => (aborted = resolve)),
+  }
+  app.server.removeAllListeners('request')
+  app.server.on('request', (req: http.IncomingMessage) => {
+    arrived()
+    req.on('data', () => {})
+    req.on('end', () => assert.fail('the app must not see a complete body'))
+    req.on('aborted', () => aborted())
+    req.on('error', () => aborted())
+  })
+  return watching
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
 import { spawnCli } from '../helpers/cli.js'
-import { freePort, startUpstream } from '../helpers/upstream.js'
+import { freePort, startBodyWatchingApp, startUpstream } from '../helpers/upstream.js'
 
 /**
  * Request framing the proxy must never forward (checklist a5, b1, b2, b17). Node's parser rejects
@@ -54,44 +54,23 @@ test('malformed framing is refused and nothing reaches the app', async (t) => {
 })
 
 test('a request body shorter than its Content-Length never reaches the app as complete', async (t) => {
-  let aborted!: () => void
-  const sawAbort = new Promise<void>((resolve) => (aborted = resolve))
-  const app = await startUpstream(t)
-  app.server.removeAllListeners('request')
-  app.server.on('request', (req) => {
-    req.on('data', () => {})
-    req.on('end', () => assert.fail('the app must not see a complete body'))
-    req.on('aborted', () => aborted())
-    req.on('error', () => aborted())
-  })
+  const app = await startBodyWatchingApp(t)
   const proxy = await startTestProxy(t, app.url, app.url)
   await raw(proxy.port, 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nonly ten b', 300)
-  await sawAbort
+  await app.aborted
 })
 
 test('a chunked request that breaks mid-body is aborted upstream', async (t) => {
-  let arrived!: () => void
-  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
-  let aborted!: () => void
-  const sawAbort = new Promise<void>((resolve) => (aborted = resolve))
-  const app = await startUpstream(t)
-  app.server.removeAllListeners('request')
-  app.server.on('request', (req) => {
-    arrived()
-    req.on('data', () => {})
-    req.on('end', () => assert.fail('the app must not see a complete body'))
-    req.on('aborted', () => aborted())
-    req.on('error', () => aborted())
-  })
+  const app = await startBodyWatchingApp(t)
   const proxy = await startTestProxy(t, app.url, app.url)
   const socket = net.connect(proxy.port, '127.0.0.1')
   t.after(() => socket.destroy())
   socket.on('error', () => {})
   socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n')
   // Only once the upstream request is under way does the framing break.
-  await arrivedAtApp
+  await app.arrived
   socket.write('ZZ\r\n')
-  await sawAbort
+  await app.aborted
 })
 
 test('oversized headers are answered 431 and never forwarded', async (t) => {

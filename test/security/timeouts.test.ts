@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { request } from 'undici'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
-import { startUpstream } from '../helpers/upstream.js'
+import { startBodyWatchingApp, startUpstream } from '../helpers/upstream.js'
 
 /** Resolves with how long the server took to close a socket that sent `bytes` and then stalled. */
 function timeToClose(port: number, bytes: string, limitMs: number): Promise<{ ms: number; text: string }> {
@@ -35,19 +35,11 @@ test('slowloris: a partial request head is cut within 2 s (408) and nothing is f
 })
 
 test('a request body that stalls is cut after the request timeout and the upstream request aborted', async (t) => {
-  let aborted!: () => void
-  const sawAbort = new Promise<void>((resolve) => (aborted = resolve))
-  const app = await startUpstream(t)
-  app.server.removeAllListeners('request')
-  app.server.on('request', (req) => {
-    req.on('data', () => {})
-    req.on('aborted', () => aborted())
-    req.on('error', () => aborted())
-  })
+  const app = await startBodyWatchingApp(t)
   const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { requestHeadersMs: 500, requestMs: 1000 } })
   const closed = await timeToClose(proxy.port, 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc', 5000)
   assert.ok(closed.ms < 3000, `closed after ${closed.ms} ms`)
-  await sawAbort
+  await app.aborted
 })
 
 test('idle keep-alive connections are closed after the keep-alive timeout', async (t) => {
