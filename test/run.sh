@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 bash test/ensure-browser.sh
 npm run build --silent
+# Type-check the tests and benchmarks too (tsx only strips types).
+npx tsc -p tsconfig.check.json
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git ls-files --error-unmatch oclif.manifest.json >/dev/null 2>&1; then
   if ! git diff --quiet -- oclif.manifest.json; then
     echo "oclif.manifest.json is out of date: run npm run build and commit it" >&2

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { startTestProxy } from '../helpers/proxy.js'
@@ -54,7 +55,7 @@ test('methods and request bodies pass through, with Content-Length or chunked', 
     await new Promise((resolve) => setTimeout(resolve, 50))
     yield Buffer.from('def')
   }
-  const chunked = await request(`${proxy.url}/upload`, { method: 'POST', body: chunks() })
+  const chunked = await request(`${proxy.url}/upload`, { method: 'POST', body: Readable.from(chunks()) })
   assert.equal(((await chunked.body.json()) as { bodyLength: number }).bodyLength, 6)
   assert.equal(app.requests.at(-1)!.body.toString(), 'abcdef')
   assert.equal(app.requests.at(-1)!.headers['content-length'], undefined)

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { request } from 'undici'
@@ -54,7 +55,7 @@ test('a 200 MiB upload and a 200 MiB download stream through with the proxy’s 
 
   const upload = await request(`http://127.0.0.1:${port}/upload`, {
     method: 'POST',
-    body: generate(TOTAL),
+    body: Readable.from(generate(TOTAL)),
     headers: { 'content-length': String(TOTAL) },
   })
   assert.equal(await upload.body.text(), String(TOTAL))
