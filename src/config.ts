@@ -18,6 +18,14 @@ export const DEFAULTS = Object.freeze({
   shutdownTimeoutMs: 5_000,
   /** Upstream connections kept per origin. */
   upstreamConnections: 128,
+  /** How long a whoami answer is reused: also the bound on how late a revoked session still gets a JWT. */
+  sessionCacheTtlMs: 5_000,
+  /** Credential sets whose answers are cached at once (least recently used go first). */
+  sessionCacheSize: 10_000,
+  /** Total time for one whoami exchange before a credentialed request gets 503. */
+  whoamiTimeoutMs: 3_000,
+  /** Longest `Authorization: Bearer <jwt>` value sent to the app; nginx takes 8 KiB per header line. */
+  jwtHeaderBudgetBytes: 8_192,
 })
 
 export interface Timeouts {

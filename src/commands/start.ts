@@ -8,6 +8,7 @@ import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { resolveOryEndpoint } from '../cli/ory-endpoint.js'
 import { printBanner } from '../cli/banner.js'
 import { handleSignals } from '../cli/signals.js'
+import type { SessionSettings } from '../session/gate.js'
 
 export default class Start extends Command {
   static override summary = 'Run your app and Ory on one origin, with a session JWT for the app.'
@@ -93,6 +94,22 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
       summary: 'Do not ask Ory for sessions or issue JWTs: the fastest start, for CI.',
       default: false,
     }),
+    'jwk-file': Flags.string({
+      summary: 'JWK or JWKS file holding the ES256 (P-256) private key to sign with, so several proxies share one key. Default: a new key per start.',
+    }),
+    'session-cache-ttl': Flags.string({
+      summary: 'How long a whoami answer is reused (0 = ask Ory on every request); also how late a revoked session can still get a JWT.',
+      default: `${DEFAULTS.sessionCacheTtlMs / 1000}s`,
+    }),
+    'session-cache-size': Flags.integer({
+      summary: 'How many credential sets the session cache holds (least recently used go first).',
+      default: DEFAULTS.sessionCacheSize,
+      min: 1,
+    }),
+    'whoami-timeout': Flags.string({
+      summary: 'Total time for Ory to answer /sessions/whoami before a request with credentials gets 503.',
+      default: `${DEFAULTS.whoamiTimeoutMs / 1000}s`,
+    }),
     'upstream-timeout': Flags.string({
       summary: 'How long the app or Ory may take to send response headers before the client gets 504.',
       default: '120s',
@@ -159,17 +176,48 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
       debug: flags.debug,
       timeouts: { upstreamHeadersMs: parseDuration(flags['upstream-timeout'], '--upstream-timeout') },
     })
+    const session = sessionSettings(flags, given)
     const logger = createLogger({ quiet: flags.quiet, debug: flags.debug })
-    // Loaded here so `--help` and bad input never pay for undici.
+    // Loaded here so `--help` and bad input never pay for undici, and `--no-jwt` never loads jose
+    // or piscina.
+    const gate =
+      session === undefined ? undefined : (await import('../session/gate.js')).openSessionGate(config, session, logger)
     const { startProxy } = await import('../server/proxy.js')
-    const proxy = await startProxy(config, { logger })
-    printBanner(logger, config, { jwt: false, quiet: flags.quiet })
+    const proxy = await startProxy(config, { logger, gate })
+    printBanner(logger, config, { jwt: gate !== undefined, quiet: flags.quiet })
     await handleSignals(proxy, logger)
   }
 
   protected override async catch(error: Error): Promise<void> {
     process.stderr.write(`${failLine(error)}\n`)
     this.exit(EXIT_USAGE)
+  }
+}
+
+const SESSION_FLAGS = ['jwk-file', 'session-cache-ttl', 'session-cache-size', 'whoami-timeout'] as const
+
+interface SessionFlags {
+  readonly 'no-jwt': boolean
+  readonly 'jwk-file'?: string | undefined
+  readonly 'session-cache-ttl': string
+  readonly 'session-cache-size': number
+  readonly 'whoami-timeout': string
+}
+
+/** The session flags, validated; undefined with `--no-jwt` (which they contradict when given). */
+function sessionSettings(flags: SessionFlags, given: ReadonlySet<string>): SessionSettings | undefined {
+  if (flags['no-jwt']) {
+    const contradicting = SESSION_FLAGS.find((name) => given.has(name))
+    if (contradicting !== undefined) throw new ConfigError(`--${contradicting} needs JWTs; remove it or --no-jwt`)
+    return undefined
+  }
+  const whoamiTimeoutMs = parseDuration(flags['whoami-timeout'], '--whoami-timeout')
+  if (whoamiTimeoutMs === 0) throw new ConfigError('--whoami-timeout must be longer than 0, e.g. 3s')
+  return {
+    jwkFile: flags['jwk-file'],
+    cacheTtlMs: parseDuration(flags['session-cache-ttl'], '--session-cache-ttl'),
+    cacheSize: flags['session-cache-size'],
+    whoamiTimeoutMs,
   }
 }
 

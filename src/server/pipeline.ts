@@ -9,6 +9,7 @@ import { CorsPolicy } from './cors.js'
 import { renderErrorPage } from './error-page.js'
 import { ForwardHandler, type ForwardContext, type FrontResponse, type RequestInfo } from './forward.js'
 import { InboundHeaders, type ScanPolicy } from './inbound-headers.js'
+import { LogoutForwardHandler, logoutKind, readSmallBody, sessionTokenOf } from './logout.js'
 import { checkRequest, type Rejection } from './request-guard.js'
 import { ResponseHeaderRules } from './response-headers.js'
 import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
@@ -30,8 +31,13 @@ export interface SessionGate {
   authorize(headers: InboundHeaders, requestId: string): string | undefined | Promise<string | undefined>
   /** The public JWKS document served at `/.ory/jwks.json`. */
   readonly jwks: { readonly body: string; readonly etag: string }
-  /** Told about every response to an Ory logout, so the session's cache entry goes at once. */
-  loggedOut?(headers: InboundHeaders): void
+  /**
+   * Told once Ory accepted a logout passing through the proxy, so the session's cache entry goes
+   * at once; `sessionToken` is the one an API logout names in its body.
+   */
+  loggedOut?(headers: InboundHeaders, sessionToken: string | undefined): void
+  /** Releases the gate's own resources; called by the proxy's `close()` after the servers. */
+  close?(): Promise<void>
 }
 
 export interface PipelineDeps {
@@ -45,6 +51,12 @@ export interface PipelineDeps {
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/
+
+/** A logout on its way to Ory: its body when it was read for the session token, and who to tell. */
+interface LogoutWatch {
+  readonly body: Buffer | undefined
+  readonly onAccepted: () => void
+}
 
 /**
  * Marks a connection whose request was refused: requests Node already parsed behind it (pipelined
@@ -127,6 +139,10 @@ export class RequestPipeline {
     }
     if (route === 'jwks') return this.#serveJwks(res, request)
     const gate = this.#deps.gate
+    if (route === 'ory' && gate?.loggedOut !== undefined) {
+      const logout = logoutKind(method, target)
+      if (logout !== undefined) return this.#forwardLogout(req, res, inbound, request, logout === 'api', gate)
+    }
     if (route !== 'app' || gate === undefined) return this.#dispatch(req, res, inbound, request, undefined)
     let authorization: string | undefined | Promise<string | undefined>
     try {
@@ -147,25 +163,48 @@ export class RequestPipeline {
     inbound: InboundHeaders,
     request: RequestInfo,
     authorization: string | undefined,
+    logout?: LogoutWatch,
   ): void {
     if (res.destroyed) return
     const route = request.route
     const upstream = route === 'app' ? this.#config.app : this.#config.ory
     const headers = this.#upstream.complete(inbound, route, req.socket?.remoteAddress, request.requestId, authorization)
-    const handler = new ForwardHandler(res, this.#forward, request)
+    const handler =
+      logout === undefined
+        ? new ForwardHandler(res, this.#forward, request)
+        : new LogoutForwardHandler(res, this.#forward, request, logout.onAccepted)
     const pool = route === 'app' ? this.#deps.app : this.#deps.ory
     pool.dispatch(
       {
         path: upstreamPath(route, request.target, upstream.pathPrefix),
         method: request.method as 'GET',
         headers,
-        body: hasBody(req, inbound) ? req : null,
+        body: logout?.body ?? (hasBody(req, inbound) ? req : null),
       },
       handler,
     )
-    if (route === 'ory' && this.#deps.gate?.loggedOut !== undefined && request.target.includes('/logout')) {
-      this.#deps.gate.loggedOut(inbound)
-    }
+  }
+
+  /** A logout goes to Ory as usual; the gate evicts the session once Ory accepted it. */
+  #forwardLogout(
+    req: FrontRequest,
+    res: FrontResponse,
+    inbound: InboundHeaders,
+    request: RequestInfo,
+    api: boolean,
+    gate: SessionGate,
+  ): void {
+    const body = api ? readSmallBody(req, inbound.contentLength) : Promise.resolve(undefined)
+    body.then(
+      (buffered) => {
+        const token = sessionTokenOf(buffered)
+        this.#dispatch(req, res, inbound, request, undefined, {
+          body: buffered,
+          onAccepted: () => gate.loggedOut!(inbound, token),
+        })
+      },
+      () => res.destroy(),
+    )
   }
 
   #reject(res: FrontResponse, rejection: Rejection, request: RequestInfo): void {

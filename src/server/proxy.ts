@@ -10,12 +10,13 @@ import { closePool, createPool } from './upstreams.js'
 
 export interface ProxyDeps {
   readonly logger?: Logger | undefined
+  /** The session layer (absent with `--no-jwt`); the proxy owns it from here and closes it last. */
   readonly gate?: SessionGate | undefined
   readonly oryRequest?: OryRequestOptions | undefined
   readonly maxRewriteBytes?: number | undefined
 }
 
-/** A running proxy. `close()` drains in-flight requests (bounded), then closes the pools. */
+/** A running proxy. `close()` drains in-flight requests (bounded), then closes the pools and the gate. */
 export interface ProxyHandle {
   readonly port: number
   /** `http://127.0.0.1:<port>`-style address the proxy listens on (not the publish-url). */
@@ -40,7 +41,7 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
   try {
     await listen(server, config.listen.port, config.listen.host)
   } catch (error) {
-    await Promise.all([app.destroy(), ory.destroy()])
+    await Promise.all([app.destroy(), ory.destroy(), deps.gate?.close?.()])
     throw error
   }
   const { port, address, family } = server.address() as AddressInfo
@@ -50,9 +51,11 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
     port,
     address: `http://${host}:${port}`,
     close: () => (closing ??= shutdown(server, config.timeouts.shutdownMs, () =>
-      Promise.all([closePool(app, config.timeouts.shutdownMs), closePool(ory, config.timeouts.shutdownMs)]).then(
-        () => undefined,
-      ),
+      Promise.all([
+        closePool(app, config.timeouts.shutdownMs),
+        closePool(ory, config.timeouts.shutdownMs),
+        deps.gate?.close?.(),
+      ]).then(() => undefined),
     )),
   }
 }

@@ -62,16 +62,9 @@ export async function startUpstream(t: TestContext, responder: Responder = echo)
     })
     req.on('error', () => {})
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    })
-  t.after(close)
+  const { url, port, close } = await serveOnLoopback(t, server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     server,
     requests,
@@ -80,6 +73,25 @@ export async function startUpstream(t: TestContext, responder: Responder = echo)
     },
     close,
   }
+}
+
+/**
+ * Listens on 127.0.0.1:0 and registers the close (open connections cut) right away, for every
+ * test server.
+ */
+export async function serveOnLoopback(
+  t: TestContext,
+  server: http.Server,
+): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  t.after(close)
+  return { url: `http://127.0.0.1:${port}`, port, close }
 }
 
 /** A port that was free a moment ago (for black-box CLI runs that need a fixed --port). */

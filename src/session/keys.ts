@@ -1,0 +1,100 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { v4 as uuid } from '@napi-rs/uuid'
+import { ConfigError } from '../errors.js'
+
+/** The proxy's ES256 signing key: the private JWK for the signing threads and the public half. */
+export interface SigningKey {
+  readonly kid: string
+  /** P-256 private JWK (`kty`, `crv`, `x`, `y`, `d`); handed to the signing threads only. */
+  readonly privateJwk: Readonly<JsonWebKey>
+  /** What `/.ory/jwks.json` publishes: public members only, never `d`. */
+  readonly publicJwk: Readonly<PublicJwk>
+}
+
+export interface PublicJwk {
+  readonly use: 'sig'
+  readonly kty: 'EC'
+  readonly kid: string
+  readonly crv: 'P-256'
+  readonly alg: 'ES256'
+  readonly x: string
+  readonly y: string
+}
+
+/** A fresh P-256 key with a uuid `kid` for this process, as `ory proxy` makes on every start. */
+export function generateSigningKey(): SigningKey {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  return signingKey(privateKey.export({ format: 'jwk' }), uuid())
+}
+
+/**
+ * Loads the private key from `--jwk-file`: a JWK, or a JWKS with exactly one private key, on P-256.
+ * Its `kid` is kept, or derived from the RFC 7638 thumbprint so proxies sharing the file agree.
+ * Every problem is a {@link ConfigError} naming the file.
+ */
+export function loadSigningKey(path: string): SigningKey {
+  const fail = (reason: string, cause?: unknown): never => {
+    throw new ConfigError(`--jwk-file ${path} ${reason}`, { cause })
+  }
+  let text = ''
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (cause) {
+    fail(`cannot be read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, cause)
+  }
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (cause) {
+    fail('is not JSON (expected a JWK or a JWKS)', cause)
+  }
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) fail('is not a JWK or a JWKS')
+  const object = document as { keys?: unknown }
+  let jwk: JsonWebKey
+  if ('keys' in object) {
+    if (!Array.isArray(object.keys)) fail('has a "keys" member that is not an array')
+    const privates = (object.keys as unknown[]).filter(
+      (key): key is JsonWebKey => key !== null && typeof key === 'object' && 'd' in key,
+    )
+    if (privates.length !== 1) fail(`must hold exactly one private key, found ${privates.length}`)
+    jwk = privates[0]!
+  } else {
+    jwk = object as JsonWebKey
+  }
+  if (jwk.d === undefined) fail('has no private key ("d"); the proxy signs with it')
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') fail(`must hold a P-256 EC key for ES256, found kty ${jwk.kty} crv ${jwk.crv}`)
+  if (jwk.alg !== undefined && jwk.alg !== 'ES256') fail(`has alg ${jwk.alg}; only ES256 is signed`)
+  if (jwk.use !== undefined && jwk.use !== 'sig') fail(`has use ${jwk.use}; a signing key needs "sig"`)
+  const kid = typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : thumbprint(jwk)
+  try {
+    return signingKey(jwk, kid)
+  } catch (cause) {
+    return fail(`holds an invalid key: ${(cause as Error).message}`, cause)
+  }
+}
+
+/**
+ * Builds the key after checking that `d` matches `x`/`y` (a sign-and-verify round trip), so a
+ * mismatched file fails at start, not in every app's verifier.
+ */
+function signingKey(jwk: JsonWebKey, kid: string): SigningKey {
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' })
+  const publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' })
+  const probe = Buffer.from('ory-proxy key check')
+  if (!verify('sha256', probe, publicKey, sign('sha256', probe, privateKey))) {
+    throw new Error('the private part ("d") does not match the public part ("x", "y")')
+  }
+  const { x, y, d } = jwk
+  return Object.freeze({
+    kid,
+    privateJwk: Object.freeze({ kty: 'EC', crv: 'P-256', x, y, d }),
+    publicJwk: Object.freeze({ use: 'sig', kty: 'EC', kid, crv: 'P-256', alg: 'ES256', x: x!, y: y! }),
+  })
+}
+
+/** RFC 7638 §3.2: SHA-256 over the required members in lexical order, base64url. */
+function thumbprint(jwk: JsonWebKey): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+  return createHash('sha256').update(canonical).digest('base64url')
+}

@@ -1,0 +1,41 @@
+import { LRUCacheWithDelete } from 'mnemonist'
+
+/** What a cached value must carry: the time (ms since the epoch) after which it is gone. */
+export interface Expiring {
+  readonly expiresAt: number
+}
+
+/**
+ * A bounded LRU with per-entry expiry. mnemonist has no TTL of its own, so the expiry rides on the
+ * value (no wrapper object per entry) and an expired entry is removed when it is read. The LRU
+ * bound keeps memory flat however many credentials are seen (checklist d2).
+ */
+export class TtlCache<V extends Expiring> {
+  readonly #lru: LRUCacheWithDelete<string, V>
+
+  constructor(capacity: number) {
+    this.#lru = new LRUCacheWithDelete<string, V>(capacity)
+  }
+
+  /** The live value for `key` at `now`, or undefined (an expired one is dropped). */
+  get(key: string, now: number): V | undefined {
+    const value = this.#lru.get(key)
+    if (value === undefined) return undefined
+    if (value.expiresAt > now) return value
+    this.#lru.delete(key)
+    return undefined
+  }
+
+  /** Stores `value` until its `expiresAt`; the least recently used entry goes when full. */
+  set(key: string, value: V): void {
+    this.#lru.set(key, value)
+  }
+
+  delete(key: string): void {
+    this.#lru.delete(key)
+  }
+
+  get size(): number {
+    return this.#lru.size
+  }
+}
