@@ -13,7 +13,7 @@ import { TtlCache } from './ttl-cache.js'
 import { WhoamiClient, type ActiveSession } from './whoami.js'
 
 /** ory proxy signs tokens valid for 60 s. */
-const TOKEN_LIFETIME_S = 60
+const DEFAULT_TOKEN_LIFETIME_S = 60
 /** A token is re-signed once less than 10% of its lifetime is left (as Oathkeeper's id_token cache). */
 const RENEW_AT_FRACTION = 0.9
 /** A 401 is remembered this long at most, so a stale cookie does not cost a whoami call per request. */
@@ -26,6 +26,8 @@ export interface SessionGateOptions {
   readonly cacheSize?: number | undefined
   readonly whoamiTimeoutMs?: number | undefined
   readonly headerBudgetBytes?: number | undefined
+  /** JWT lifetime (`exp - iat`); ory proxy's 60 s unless a test needs renewals sooner. */
+  readonly tokenLifetimeS?: number | undefined
   readonly signer?: SignerPoolOptions | undefined
   readonly logger: Logger
 }
@@ -57,6 +59,7 @@ export class OrySessionGate implements SessionGate {
   readonly #whoami: WhoamiClient
   readonly #signer: SignerPool
   readonly #ttlMs: number
+  readonly #tokenLifetimeS: number
   readonly #logger: Logger
   /** Bumped by every logout, so a whoami answer that was in flight then is not cached. */
   #evictions = 0
@@ -64,6 +67,7 @@ export class OrySessionGate implements SessionGate {
   constructor(ory: Upstream, options: SessionGateOptions) {
     this.#ttlMs = options.cacheTtlMs ?? DEFAULTS.sessionCacheTtlMs
     this.#cache = this.#ttlMs > 0 ? new TtlCache(options.cacheSize ?? DEFAULTS.sessionCacheSize) : undefined
+    this.#tokenLifetimeS = options.tokenLifetimeS ?? DEFAULT_TOKEN_LIFETIME_S
     this.#logger = options.logger
     this.jwks = jwksDocument(options.key.publicJwk)
     this.#whoami = new WhoamiClient(ory, { timeoutMs: options.whoamiTimeoutMs ?? DEFAULTS.whoamiTimeoutMs })
@@ -158,7 +162,7 @@ export class OrySessionGate implements SessionGate {
     const now = Date.now()
     const iat = Math.floor(now / 1000)
     const sessionEnd = session.expiresAt === undefined ? Number.POSITIVE_INFINITY : Math.floor(session.expiresAt / 1000)
-    const exp = Math.min(iat + TOKEN_LIFETIME_S, sessionEnd)
+    const exp = Math.min(iat + this.#tokenLifetimeS, sessionEnd)
     // A session ending within the second: no token would outlive its own issue time.
     if (exp <= iat) return new CachedAnswer(undefined, Number.POSITIVE_INFINITY, expiresAt, undefined)
     const signed = await this.#signer.sign({ sub: session.sub, session: session.session, iat, exp, jti: uuid() })
