@@ -131,7 +131,8 @@ export async function startFakeOry(t: TestContext): Promise<FakeOry> {
         identity: { id: session.identityId, schema_id: 'default', state: 'active', traits: session.traits },
       })
     }
-    if (mode === 'delay') setTimeout(answer, delay)
+    // Unref'd: a 10 s answer must not keep the test process alive after the test.
+    if (mode === 'delay') setTimeout(answer, delay).unref()
     else answer()
   }
 
