@@ -81,12 +81,15 @@ export async function startFakeOry(t: TestContext): Promise<FakeOry> {
     return session
   }
 
+  /** Kratos' precedence (session/manager_http.go extractToken): X-Session-Token, then the cookie, then Bearer. */
   const find = (headers: Record<string, string[]>): FakeSession | undefined => {
+    const headerToken = headers['x-session-token']?.[0]
+    if (headerToken !== undefined) return sessions.find((s) => s.token === headerToken)
     const cookies = (headers.cookie ?? []).join('; ').split(';').map((pair) => pair.trim())
-    const token = headers['x-session-token']?.[0] ?? headers.authorization?.[0]?.replace(/^Bearer /i, '')
-    return sessions.find(
-      (s) => (s.cookie !== undefined && cookies.includes(s.cookie)) || (s.token !== undefined && s.token === token),
-    )
+    const byCookie = sessions.find((s) => s.cookie !== undefined && cookies.includes(s.cookie))
+    if (byCookie !== undefined) return byCookie
+    const bearer = /^Bearer (.+)$/i.exec(headers.authorization?.[0] ?? '')?.[1]
+    return bearer === undefined ? undefined : sessions.find((s) => s.token === bearer)
   }
 
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
