@@ -106,7 +106,7 @@ test('start runs as a black box: banner, proxying, env selection, SIGTERM exits 
   assert.match(cli.stderr, new RegExp(`http://localhost:${port}`))
   assert.match(cli.stderr, new RegExp(`app:  ${app.url}/base`))
   assert.match(cli.stderr, /ORY_KRATOS_URL/)
-  assert.match(cli.stderr, /jwt: {2}off/)
+  assert.match(cli.stderr, /jwt: {2}on/)
 
   const toApp = await request(`http://127.0.0.1:${port}/page?q=1`)
   assert.equal(toApp.statusCode, 200)
