@@ -1,4 +1,9 @@
-import { LRUCacheWithDelete } from 'mnemonist'
+import { createRequire } from 'node:module'
+import type { LRUCacheWithDelete } from 'mnemonist'
+
+// mnemonist's ESM entry evaluates every structure it has (about 150 ms here, most of JWT mode's
+// start-up cost); its exports map opens single files to `require` only (7 ms).
+const LRU = createRequire(import.meta.url)('mnemonist/lru-cache-with-delete') as typeof LRUCacheWithDelete
 
 /** What a cached value must carry: the time (ms since the epoch) after which it is gone. */
 export interface Expiring {
@@ -14,7 +19,7 @@ export class TtlCache<V extends Expiring> {
   readonly #lru: LRUCacheWithDelete<string, V>
 
   constructor(capacity: number) {
-    this.#lru = new LRUCacheWithDelete<string, V>(capacity)
+    this.#lru = new LRU<string, V>(capacity)
   }
 
   /** The live value for `key` at `now`, or undefined (an expired one is dropped). */
