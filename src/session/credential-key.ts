@@ -1,4 +1,5 @@
 import { hash, randomBytes } from 'node:crypto'
+import type { Credentials } from './credentials.js'
 
 /**
  * Cache and single-flight keys: SHA-256 over a per-process random secret followed by an
@@ -12,7 +13,7 @@ export class CredentialKeys {
   readonly #secret = randomBytes(32).toString('hex')
 
   /** The key of one credential tuple; `undefined` fields are distinct from empty ones. */
-  keyOf(cookie: string | undefined, sessionToken: string | undefined, authorization: string | undefined): string {
+  keyOf({ cookie, sessionToken, authorization }: Credentials): string {
     return hash('sha256', this.#secret + field(cookie) + field(sessionToken) + field(authorization), 'base64')
   }
 }

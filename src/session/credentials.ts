@@ -1,3 +1,5 @@
+import type { InboundHeaders } from '../server/inbound-headers.js'
+
 /**
  * The Ory credentials of one request, exactly as they are sent to `/sessions/whoami`. Kratos reads
  * a session from its cookie (`ory_kratos_session` self-hosted, `ory_session_<slug>` on Ory
@@ -60,4 +62,13 @@ export function bearer(authorization: string | undefined): string | undefined {
   const scheme = authorization.slice(0, 7)
   if (scheme !== 'Bearer ' && scheme.toLowerCase() !== 'bearer ') return undefined
   return authorization.slice(7).trim() === '' ? undefined : authorization
+}
+
+/** The credentials a request carries, or undefined when it has none (then whoami is never asked). */
+export function credentialsOf(headers: InboundHeaders): Credentials | undefined {
+  const cookie = oryCookies(headers.cookie)
+  const sessionToken = headers.sessionToken === '' ? undefined : headers.sessionToken
+  const authorization = bearer(headers.authorization)
+  if (cookie === undefined && sessionToken === undefined && authorization === undefined) return undefined
+  return new Credentials(cookie, sessionToken, authorization)
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js'
 import type { InboundHeaders } from '../server/inbound-headers.js'
 import type { SessionGate } from '../server/pipeline.js'
 import { CredentialKeys } from './credential-key.js'
-import { Credentials, bearer, oryCookies } from './credentials.js'
+import { Credentials, credentialsOf } from './credentials.js'
 import { jwksDocument, type JwksDocument } from './jwks.js'
 import { generateSigningKey, loadSigningKey, type SigningKey } from './keys.js'
 import { SignerPool, type SignerPoolOptions } from './signer.js'
@@ -84,13 +84,11 @@ export class OrySessionGate implements SessionGate {
   }
 
   authorize(headers: InboundHeaders, requestId: string): string | undefined | Promise<string | undefined> {
-    const cookie = oryCookies(headers.cookie)
-    const sessionToken = headers.sessionToken === '' ? undefined : headers.sessionToken
-    const authorization = bearer(headers.authorization)
+    const credentials = credentialsOf(headers)
     // No credentials: no whoami call and no cache lookup, so no entry can ever be shared by
     // anonymous requests (checklist e1).
-    if (cookie === undefined && sessionToken === undefined && authorization === undefined) return undefined
-    const key = this.#keys.keyOf(cookie, sessionToken, authorization)
+    if (credentials === undefined) return undefined
+    const key = this.#keys.keyOf(credentials)
     const now = Date.now()
     const cached = this.#cache?.get(key, now)
     if (cached !== undefined) {
@@ -98,7 +96,6 @@ export class OrySessionGate implements SessionGate {
       const session = cached.session
       if (session !== undefined) return this.#flights.run(key, () => this.#renew(key, session, cached.expiresAt))
     }
-    const credentials = new Credentials(cookie, sessionToken, authorization)
     return this.#flights.run(key, () => this.#lookup(key, credentials, requestId))
   }
 
@@ -108,16 +105,12 @@ export class OrySessionGate implements SessionGate {
    */
   loggedOut(headers: InboundHeaders, sessionToken?: string): void {
     this.#evictions++
-    const cookie = oryCookies(headers.cookie)
-    const token = headers.sessionToken === '' ? undefined : headers.sessionToken
-    const authorization = bearer(headers.authorization)
-    if (cookie !== undefined || token !== undefined || authorization !== undefined) {
-      this.#evict(this.#keys.keyOf(cookie, token, authorization))
-    }
+    const credentials = credentialsOf(headers)
+    if (credentials !== undefined) this.#evict(this.#keys.keyOf(credentials))
     if (sessionToken !== undefined && sessionToken !== '') {
       // The two ways an API client presents that token to whoami.
-      this.#evict(this.#keys.keyOf(undefined, sessionToken, undefined))
-      this.#evict(this.#keys.keyOf(undefined, undefined, `Bearer ${sessionToken}`))
+      this.#evict(this.#keys.keyOf(new Credentials(undefined, sessionToken, undefined)))
+      this.#evict(this.#keys.keyOf(new Credentials(undefined, undefined, `Bearer ${sessionToken}`)))
     }
   }
 

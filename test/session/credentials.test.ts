@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CredentialKeys } from '../../src/session/credential-key.js'
-import { bearer, oryCookies } from '../../src/session/credentials.js'
+import { Credentials, bearer, oryCookies } from '../../src/session/credentials.js'
 
 test('only Ory session cookies are credentials, in the client order', () => {
   const cases: Array<[string | undefined, string | undefined]> = [
@@ -42,15 +42,17 @@ test('Authorization counts only with the Bearer scheme and a token', () => {
 
 test('keys encode the credential tuple unambiguously (no concatenation collisions)', () => {
   const keys = new CredentialKeys()
-  assert.notEqual(keys.keyOf('a:1', 'b', undefined), keys.keyOf('a', '1:b', undefined))
-  assert.notEqual(keys.keyOf('ab', undefined, undefined), keys.keyOf('a', 'b', undefined))
-  assert.notEqual(keys.keyOf('x', undefined, undefined), keys.keyOf(undefined, 'x', undefined))
-  assert.notEqual(keys.keyOf(undefined, 'x', undefined), keys.keyOf(undefined, undefined, 'x'))
-  assert.notEqual(keys.keyOf('', undefined, undefined), keys.keyOf(undefined, undefined, undefined))
-  assert.notEqual(keys.keyOf('1:-', undefined, undefined), keys.keyOf('-', '-', undefined))
-  assert.equal(keys.keyOf('a', 'b', 'c'), keys.keyOf('a', 'b', 'c'))
+  const key = (cookie?: string, token?: string, authorization?: string) => keys.keyOf(new Credentials(cookie, token, authorization))
+  assert.notEqual(key('a:1', 'b', undefined), key('a', '1:b', undefined))
+  assert.notEqual(key('ab', undefined, undefined), key('a', 'b', undefined))
+  assert.notEqual(key('x', undefined, undefined), key(undefined, 'x', undefined))
+  assert.notEqual(key(undefined, 'x', undefined), key(undefined, undefined, 'x'))
+  assert.notEqual(key('', undefined, undefined), key(undefined, undefined, undefined))
+  assert.notEqual(key('1:-', undefined, undefined), key('-', '-', undefined))
+  assert.equal(key('a', 'b', 'c'), key('a', 'b', 'c'))
 })
 
 test('keys depend on a per-process secret', () => {
-  assert.notEqual(new CredentialKeys().keyOf('a', undefined, undefined), new CredentialKeys().keyOf('a', undefined, undefined))
+  const credentials = new Credentials('a', undefined, undefined)
+  assert.notEqual(new CredentialKeys().keyOf(credentials), new CredentialKeys().keyOf(credentials))
 })
