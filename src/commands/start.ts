@@ -184,8 +184,10 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
       session === undefined ? undefined : (await import('../session/gate.js')).openSessionGate(config, session, logger)
     const { startProxy } = await import('../server/proxy.js')
     const proxy = await startProxy(config, { logger, gate })
+    // Signal handlers go in before the banner: whoever waits for the banner may send SIGINT at once.
+    const stopped = handleSignals(proxy, logger)
     printBanner(logger, config, { jwt: gate !== undefined, quiet: flags.quiet })
-    await handleSignals(proxy, logger)
+    await stopped
   }
 
   protected override async catch(error: Error): Promise<void> {
