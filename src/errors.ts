@@ -24,6 +24,8 @@ export type ProxyErrorCode =
   | 'ERR_SIGNING_OVERLOADED'
   /** The client went away before the answer was ready (nothing is sent). */
   | 'ERR_CLIENT_ABORTED'
+  /** The built-in identity server's `--identity-store` file cannot be read, parsed or written (500; exit 2 at start). */
+  | 'ERR_IDENTITY_STORE'
 
 export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.freeze({
   ERR_CONFIG: 0,
@@ -36,6 +38,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.fre
   ERR_ORY_UNAVAILABLE: 503,
   ERR_SIGNING_OVERLOADED: 503,
   ERR_CLIENT_ABORTED: 499,
+  ERR_IDENTITY_STORE: 500,
 })
 
 export class ProxyError extends Error {

@@ -4,6 +4,8 @@ import type { Logger } from '../logger.js'
 export interface BannerOptions {
   readonly jwt: boolean
   readonly quiet: boolean
+  /** With the built-in identity server: where its identities live (`dev only, in-memory`). */
+  readonly identityStore?: string | undefined
 }
 
 /**
@@ -25,6 +27,9 @@ export function printBanner(logger: Logger, config: ProxyConfig, options: Banner
       '',
       `  app:  ${config.app.origin}${config.app.pathPrefix}`,
       `  ory:  ${config.ory.origin}${config.ory.pathPrefix}  (${config.ory.label}) at ${url}/.ory`,
+      ...(options.identityStore === undefined
+        ? []
+        : [`  auth: ${options.identityStore}; sign up at ${url}/.ory/ui/registration`]),
       `  jwt:  ${jwt}`,
       `  listening on port ${config.listen.port}`,
       '',

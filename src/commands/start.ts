@@ -5,6 +5,7 @@ import { parseDuration } from '../duration.js'
 import { ConfigError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
+import { endpointOrBuiltIn } from '../cli/identity.js'
 import { resolveOryEndpoint } from '../cli/ory-endpoint.js'
 import { printBanner } from '../cli/banner.js'
 import { handleSignals } from '../cli/signals.js'
@@ -19,9 +20,15 @@ public API. Cookies, redirects and bodies from Ory are rewritten so the browser 
 "Authorization: Bearer <ES256 JWT>" (claims: sub = identity id, session = the whole session);
 verify it with the keys at <publish-url>/.ory/jwks.json.
 
-The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Network project slug).`
+The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Network project slug).
+With neither, a built-in Ory-compatible identity server starts in the same process (development
+only; identities in memory, or in --identity-store): sign up at <publish-url>/.ory/ui/registration.`
 
   static override examples = [
+    {
+      description: 'Put an app on :3000 behind http://localhost:4000 with the built-in identity server (no account, no network):',
+      command: '<%= config.bin %> <%= command.id %> http://localhost:3000',
+    },
     {
       description: 'Put an app on :3000 and an Ory Network project behind http://localhost:4000:',
       command: '<%= config.bin %> <%= command.id %> http://localhost:3000 --project <project-slug>',
@@ -62,6 +69,9 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
     'sdk-url': Flags.string({
       summary: 'Any Ory-compatible API (self-hosted Kratos, a local server) to serve under /.ory. $ORY_KRATOS_URL works too.',
       env: 'ORY_SDK_URL',
+    }),
+    'identity-store': Flags.string({
+      summary: 'Without --project/--sdk-url: JSON file the built-in identity server keeps identities in. Default: memory.',
     }),
     workspace: Flags.string({
       summary: 'Ory Network workspace ID or name, to narrow the project search.',
@@ -153,16 +163,15 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
     if (given.has('dev')) process.stderr.write('ory-proxy: warning: --dev is deprecated and has no effect\n')
     if (flags.config !== undefined) requireReadable(flags.config)
     parseDuration(flags['api-key-expiry'], '--api-key-expiry')
-    const endpoint = resolveOryEndpoint({
+    const selected = resolveOryEndpoint({
       projectFlag: given.has('project') ? flags.project : undefined,
       sdkUrlFlag: given.has('sdk-url') ? flags['sdk-url'] : undefined,
       env: process.env,
     })
-    if (endpoint === undefined) {
-      throw new ConfigError(
-        'no Ory endpoint: pass --sdk-url <url> (e.g. a local Kratos) or --project <slug> (an Ory Network project)',
-      )
-    }
+    const session = sessionSettings(flags, given)
+    const logger = createLogger({ quiet: flags.quiet, debug: flags.debug })
+    // On a start-up error below, oclif exits the process, which also ends this server.
+    const { endpoint, identity } = await endpointOrBuiltIn(selected, flags['identity-store'], logger)
     const config: ProxyConfig = buildConfig({
       applicationUrl,
       publishUrl: args['publish-url'],
@@ -176,8 +185,6 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
       debug: flags.debug,
       timeouts: { upstreamHeadersMs: parseDuration(flags['upstream-timeout'], '--upstream-timeout') },
     })
-    const session = sessionSettings(flags, given)
-    const logger = createLogger({ quiet: flags.quiet, debug: flags.debug })
     // Loaded here so `--help` and bad input never pay for undici, and `--no-jwt` never loads jose
     // or piscina.
     const gate =
@@ -185,8 +192,9 @@ The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Netw
     const { startProxy } = await import('../server/proxy.js')
     const proxy = await startProxy(config, { logger, gate })
     // Signal handlers go in before the banner: whoever waits for the banner may send SIGINT at once.
-    const stopped = handleSignals(proxy, logger)
-    printBanner(logger, config, { jwt: gate !== undefined, quiet: flags.quiet })
+    // The proxy drains first: requests in flight may still need the identity server.
+    const stopped = handleSignals({ close: () => proxy.close().then(() => identity?.close()) }, logger)
+    printBanner(logger, config, { jwt: gate !== undefined, quiet: flags.quiet, identityStore: identity?.store })
     await stopped
   }
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import type { ProxyConfig } from '../config.js'
-import { ProxyError } from '../errors.js'
+import { drain, listen } from '../http-server.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { createHttp1Front } from './front.js'
 import { RequestPipeline, type SessionGate } from './pipeline.js'
@@ -60,37 +60,8 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
   }
 }
 
-function listen(server: Server, port: number, host: string | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      const reason =
-        error.code === 'EADDRINUSE'
-          ? `port ${port} is already in use; stop what runs there or pass --port`
-          : error.code === 'EACCES'
-            ? `no permission to listen on port ${port}; use a port above 1023`
-            : `cannot listen on port ${port}: ${error.message}`
-      reject(new ProxyError('ERR_LISTEN', reason, { cause: error }))
-    }
-    server.once('error', onError)
-    server.listen({ port, host }, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
-}
-
-/**
- * Stops accepting, lets in-flight requests finish for up to `deadlineMs`, then cuts what is left
- * and closes the upstream pools.
- */
+/** Drains the front (bounded by `deadlineMs`), then closes the upstream pools. */
 async function shutdown(server: Server, deadlineMs: number, closeUpstreams: () => Promise<void>): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  // Idle keep-alive sockets would hold close() open; busy ones become idle as responses finish.
-  server.closeIdleConnections()
-  const sweep = setInterval(() => server.closeIdleConnections(), 50)
-  const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs)
-  await closed
-  clearInterval(sweep)
-  clearTimeout(deadline)
+  await drain(server, deadlineMs)
   await closeUpstreams()
 }

@@ -1,0 +1,40 @@
+import type { Server } from 'node:http'
+import { ProxyError } from './errors.js'
+
+/**
+ * Binds a server, turning bind failures into an `ERR_LISTEN` error that names the port and what
+ * to do (the CLI prints it on one line and exits with 2).
+ */
+export function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is already in use; stop what runs there or pass --port`
+          : error.code === 'EACCES'
+            ? `no permission to listen on port ${port}; use a port above 1023`
+            : `cannot listen on port ${port}: ${error.message}`
+      reject(new ProxyError('ERR_LISTEN', reason, { cause: error }))
+    }
+    server.once('error', onError)
+    server.listen({ port, host }, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+/**
+ * Stops accepting and resolves once every connection is gone: idle keep-alive sockets close at
+ * once, busy ones as their responses finish, and whatever is left after `deadlineMs` is cut.
+ */
+export async function drain(server: Server, deadlineMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  // Idle keep-alive sockets would hold close() open; busy ones become idle as responses finish.
+  server.closeIdleConnections()
+  const sweep = setInterval(() => server.closeIdleConnections(), 50)
+  const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs)
+  await closed
+  clearInterval(sweep)
+  clearTimeout(deadline)
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ConfigError, isProxyError } from '../errors.js'
+import { drain, listen } from '../http-server.js'
+import { silentLogger, type Logger } from '../logger.js'
+import type { IdentityContext } from './context.js'
+import { CookieWriter } from './cookies.js'
+import { CsrfTokens } from './csrf.js'
+import { ErrorReports } from './error-reports.js'
+import { Exchange } from './exchange.js'
+import { FlowStore } from './flows.js'
+import { IdentityStore } from './identity-store.js'
+import { errors } from './kratos-errors.js'
+import { allowedMethods, handlerFor, routeFor } from './routes.js'
+import { SessionStore } from './sessions.js'
+
+/** Named defaults (the CLI flags read them from here). */
+export const IDENTITY_DEFAULTS = Object.freeze({
+  /** Kratos' public port. */
+  port: 4433,
+  host: '127.0.0.1',
+  /** Kratos' default `session.lifespan`. */
+  sessionLifetimeMs: 24 * 60 * 60 * 1000,
+  /** Kratos' default `selfservice.flows.*.lifespan`. */
+  flowLifetimeMs: 60 * 60 * 1000,
+  shutdownMs: 5_000,
+})
+
+export interface IdentityServerOptions {
+  /** 0 picks a free port. Default 4433. */
+  readonly port?: number | undefined
+  /** Default 127.0.0.1: a development server is not for the network. */
+  readonly host?: string | undefined
+  /** The URL browsers reach this server at, when it is not `http://<host>:<port>` (standalone use behind another name). */
+  readonly baseUrl?: string | undefined
+  /** Keep identities in this JSON file (atomic writes) instead of only in memory. */
+  readonly storeFile?: string | undefined
+  readonly sessionLifetimeMs?: number | undefined
+  readonly flowLifetimeMs?: number | undefined
+  /** Bearer token for `DELETE /admin/sessions/<id>`; random by default. */
+  readonly adminToken?: string | undefined
+  /** The clock, in ms (tests move it instead of sleeping). */
+  readonly now?: (() => number) | undefined
+  readonly logger?: Logger | undefined
+}
+
+export interface IdentityServerHandle {
+  /** The origin every URL the server generates starts with (its base URL). */
+  readonly url: string
+  readonly port: number
+  readonly adminToken: string
+  /** The identity store file, or undefined when identities live only in memory. */
+  readonly storeFile: string | undefined
+  /** Stops accepting, finishes in-flight requests (bounded), and waits for pending store writes. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts the built-in Ory-compatible identity server: Kratos' public self-service API for
+ * `traits.email` + password (browser and API login, registration, logout, whoami), with server-
+ * rendered pages at `/ui/*`. It behaves like Ory Network towards browsers (absolute URLs on its own
+ * origin, its own cookie domain, CSRF cookie plus token), so the proxy's rewrites run as online.
+ *
+ * @example const identity = await startIdentityServer({ port: 0 }) // identity.url: 'http://127.0.0.1:<port>'
+ */
+export async function startIdentityServer(options: IdentityServerOptions = {}): Promise<IdentityServerHandle> {
+  const port = options.port ?? IDENTITY_DEFAULTS.port
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`--port must be an integer from 1 to 65535, got ${port}`)
+  }
+  const host = options.host ?? IDENTITY_DEFAULTS.host
+  const configuredBase = options.baseUrl === undefined ? undefined : parseBaseUrl(options.baseUrl)
+  const sessionLifetimeMs = positive(options.sessionLifetimeMs ?? IDENTITY_DEFAULTS.sessionLifetimeMs, 'the session lifespan')
+  const flowLifetimeMs = positive(options.flowLifetimeMs ?? IDENTITY_DEFAULTS.flowLifetimeMs, 'the flow lifespan')
+  const now = options.now ?? Date.now
+  const logger = options.logger ?? silentLogger
+  const identities = await IdentityStore.open(options.storeFile)
+
+  let context: IdentityContext | undefined
+  const server = http.createServer(
+    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, requireHostHeader: true },
+    (req, res) => void handle(context!, req, res, now),
+  )
+  await listen(server, port, host)
+  const bound = (server.address() as AddressInfo).port
+  const base = configuredBase ?? new URL(`http://${host.includes(':') ? `[${host}]` : host}:${bound}`)
+  const adminToken = options.adminToken ?? randomBytes(24).toString('base64url')
+  // Assigned before this continuation yields, so no request can see it unset.
+  context = {
+    origin: base.origin,
+    base,
+    defaultReturnUrl: `${base.origin}/ui/welcome`,
+    identities,
+    sessions: new SessionStore(sessionLifetimeMs),
+    flows: new FlowStore(flowLifetimeMs),
+    errorReports: new ErrorReports(),
+    csrf: new CsrfTokens(base.origin),
+    cookies: new CookieWriter(base),
+    adminToken,
+    logger,
+  }
+  let closing: Promise<void> | undefined
+  return {
+    url: base.origin,
+    port: bound,
+    adminToken,
+    storeFile: identities.path,
+    close: () => (closing ??= drain(server, IDENTITY_DEFAULTS.shutdownMs).then(() => identities.flush())),
+  }
+}
+
+async function handle(ctx: IdentityContext, req: http.IncomingMessage, res: http.ServerResponse, now: () => number): Promise<void> {
+  const target = req.url ?? ''
+  // Origin-form only: an absolute-form target must not pick another origin for URL building.
+  const ex = new Exchange(req, res, new URL(target.startsWith('/') && !target.startsWith('//') ? target : '/', ctx.origin), now())
+  if (!target.startsWith('/') || target.startsWith('//')) return ex.error(errors.badRequest('The request target must be a path.'))
+  const methods = routeFor(ex.url.pathname)
+  if (methods === undefined) return ex.error(errors.notFound(`Nothing is served at ${ex.url.pathname}.`))
+  const handler = handlerFor(methods, req.method ?? '')
+  if (handler === undefined) {
+    res.setHeader('allow', allowedMethods(methods))
+    return ex.error(errors.methodNotAllowed(allowedMethods(methods)))
+  }
+  try {
+    await handler(ctx, ex)
+  } catch (error) {
+    const message = isProxyError(error) ? error.message : 'unexpected error'
+    ctx.logger.warn(`identity server: ${req.method} ${ex.url.pathname}: ${(error as Error).message}`)
+    if (res.headersSent) res.destroy()
+    else ex.error(errors.internal(message))
+  }
+}
+
+function parseBaseUrl(text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch (cause) {
+    throw new ConfigError(`--base-url must be an absolute http(s) URL such as http://localhost:4433, got "${text}"`, { cause })
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+    throw new ConfigError(`--base-url must be an http(s) URL without credentials, got "${text}"`)
+  }
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(`--base-url must not have a path, query or fragment, got "${text}"`)
+  }
+  return url
+}
+
+function positive(ms: number, name: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) throw new ConfigError(`${name} must be longer than 0, got ${ms} ms`)
+  return ms
+}
