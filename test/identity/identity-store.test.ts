@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { isProxyError } from '../../src/errors.js'
+import { DUPLICATE, IdentityStore, type IdentityRecord } from '../../src/identity/identity-store.js'
+import { hashPassword } from '../../src/identity/password.js'
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-store-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+let hash: Promise<string> | undefined
+const someHash = () => (hash ??= hashPassword('a long enough password'))
+
+async function add(store: IdentityStore, email: string) {
+  return store.create({ email, identifier: email.toLowerCase(), passwordHash: await someHash(), now: Date.UTC(2026, 0, 1) })
+}
+
+test('without a file, identities live in memory and an identifier is taken once', async () => {
+  const store = await IdentityStore.open()
+  assert.equal(store.path, undefined)
+  const alice = (await add(store, 'Alice@Example.org')) as IdentityRecord
+  assert.equal(store.findByIdentifier('alice@example.org')?.id, alice.id)
+  assert.equal(store.get(alice.id)?.email, 'Alice@Example.org')
+  assert.equal(await add(store, 'alice@example.org'), DUPLICATE)
+  assert.equal(store.size, 1)
+})
+
+test('a missing store file is created at open (0600), and identities survive a restart', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  const first = await IdentityStore.open(file)
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 1, identities: [] })
+  assert.equal(statSync(file).mode & 0o777, 0o600)
+  const alice = (await add(first, 'alice@example.org')) as IdentityRecord
+  await first.flush()
+
+  const second = await IdentityStore.open(file)
+  assert.deepEqual(second.findByIdentifier('alice@example.org'), alice)
+  assert.equal(await add(second, 'alice@example.org'), DUPLICATE)
+})
+
+test('concurrent registrations all reach the file, which stays valid JSON with no temp files left', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'identities.json')
+  const store = await IdentityStore.open(file)
+  const emails = Array.from({ length: 40 }, (_, i) => `user${i}@example.org`)
+  const results = await Promise.all([...emails, ...emails].map((email) => add(store, email)))
+  assert.equal(results.filter((r) => r === DUPLICATE).length, emails.length, 'each address registers once')
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: IdentityRecord[] }
+  assert.deepEqual(saved.identities.map((i) => i.email).sort(), [...emails].sort())
+  assert.deepEqual(readdirSync(dir), ['identities.json'])
+  const reopened = await IdentityStore.open(file)
+  assert.equal(reopened.size, emails.length)
+})
+
+test('a store file that is not ours is refused with ERR_IDENTITY_STORE naming the file', async (t) => {
+  const dir = tempDir(t)
+  const cases: Array<[string, string, RegExp]> = [
+    ['broken.json', '{"version":1,', /is not JSON/],
+    ['other.json', '{"users":[]}', /is not an ory-proxy identity store/],
+    ['bad-entry.json', '{"version":1,"identities":[{"id":"x"}]}', /identity #1 is malformed/],
+  ]
+  for (const [name, text, reason] of cases) {
+    const file = join(dir, name)
+    writeFileSync(file, text)
+    await assert.rejects(IdentityStore.open(file), (error: unknown) => {
+      assert.ok(isProxyError(error) && error.code === 'ERR_IDENTITY_STORE', String(error))
+      assert.match(error.message, reason)
+      assert.ok(error.message.includes(file))
+      return true
+    })
+  }
+})
+
+test('a store in a directory that does not exist fails at open, not at the first sign-up', async (t) => {
+  const file = join(tempDir(t), 'missing', 'identities.json')
+  await assert.rejects(IdentityStore.open(file), (error: unknown) => isProxyError(error) && error.code === 'ERR_IDENTITY_STORE' && /cannot write/.test(error.message))
+})
+
+test('a failed write rejects with ERR_IDENTITY_STORE and takes the identity back out', async (t) => {
+  const dir = tempDir(t)
+  const folder = join(dir, 'data')
+  mkdirSync(folder)
+  const file = join(folder, 'identities.json')
+  const store = await IdentityStore.open(file)
+  // Replacing the folder by a file makes every later write fail, even for root.
+  rmSync(folder, { recursive: true })
+  writeFileSync(folder, 'not a folder')
+  await assert.rejects(add(store, 'alice@example.org'), (error: unknown) => isProxyError(error) && error.code === 'ERR_IDENTITY_STORE')
+  assert.equal(store.findByIdentifier('alice@example.org'), undefined)
+  assert.equal(store.size, 0)
+})

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { request } from 'undici'
+import { isProxyError } from '../../src/errors.js'
+import { startIdentityServer } from '../../src/identity/server.js'
+import { createLogger } from '../../src/logger.js'
+import { raw } from '../helpers/raw.js'
+import { CookieJar, csrfOf, openFlow, registerUser, startTestIdentity, submitJson } from '../helpers/identity.js'
+
+const PASSWORD = 'correct horse battery'
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-identity-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+async function logIn(origin: string, email: string, password: string): Promise<number> {
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, origin, 'login')
+  return (await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), identifier: email, password })).status
+}
+
+test('unknown paths are 404 and wrong methods 405 with Allow, in the Ory error shape', async (t) => {
+  const identity = await startTestIdentity(t)
+  const missing = await request(`${identity.url}/admin/identities`)
+  assert.equal(missing.statusCode, 404)
+  assert.deepEqual(((await missing.body.json()) as { error: { code: number; status: string } }).error.status, 'Not Found')
+  const wrong = await request(`${identity.url}/sessions/whoami`, { method: 'POST' })
+  assert.equal(wrong.statusCode, 405)
+  assert.equal(wrong.headers.allow, 'GET')
+  await wrong.body.dump()
+})
+
+test('bodies: over 64 KiB is 413 and the connection closes; other types 400; broken JSON 400', async (t) => {
+  const identity = await startTestIdentity(t)
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, identity.url, 'registration')
+  const big = await jar.fetch(flow.ui.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ pad: 'x'.repeat(70_000) }),
+  })
+  assert.equal(big.status, 413)
+  assert.equal(big.headers.get('connection'), 'close')
+  for (const [type, body, reason] of [
+    ['text/plain', 'hello', /urlencoded or application\/json/],
+    ['application/json', '{"method":', /not valid JSON/],
+    ['application/json', '[1,2]', /must be a JSON object/],
+  ] as const) {
+    const response = await jar.fetch(flow.ui.action, { method: 'POST', headers: { 'content-type': type, accept: 'application/json' }, body })
+    assert.equal(response.status, 400, type)
+    assert.match(((await response.json()) as { error: { reason: string } }).error.reason, reason)
+  }
+  // A chunked body without a length is cut off just the same.
+  const chunked = await raw(
+    identity.port,
+    `POST /self-service/registration?flow=${flow.id} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11170\r\n${'x'.repeat(0x11170)}\r\n0\r\n\r\n`,
+    2_000,
+  )
+  assert.deepEqual(chunked.statuses, [413])
+})
+
+test('the identity schema and health endpoints answer; HEAD works like GET without a body', async (t) => {
+  const identity = await startTestIdentity(t)
+  const schema = (await (await fetch(`${identity.url}/schemas/ZGVmYXVsdA`)).json()) as {
+    properties: { traits: { properties: { email: Record<string, unknown> }; required: string[] } }
+  }
+  assert.equal(schema.properties.traits.properties.email.format, 'email')
+  assert.deepEqual(schema.properties.traits.required, ['email'])
+  assert.deepEqual(await (await fetch(`${identity.url}/health/ready`)).json(), { status: 'ok' })
+  const head = await request(`${identity.url}/health/alive`, { method: 'HEAD' })
+  assert.equal(head.statusCode, 200)
+  assert.equal(await head.body.text(), '')
+})
+
+test('an absolute-form request target is refused, so the Host cannot steer generated URLs', async (t) => {
+  const identity = await startTestIdentity(t)
+  const result = await raw(identity.port, 'GET http://evil.example/self-service/login/browser HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n')
+  assert.deepEqual(result.statuses, [400])
+  assert.ok(!result.text.includes('evil.example'), 'nothing is built from the foreign host')
+})
+
+test('cookies: Domain is the host where browsers allow it, host-only for localhost, Secure for an https base URL', async (t) => {
+  const cases: Array<[string | undefined, RegExp]> = [
+    [undefined, /; Path=\/; Domain=127\.0\.0\.1; HttpOnly; SameSite=Lax$/],
+    ['http://localhost:4433', /; Path=\/; HttpOnly; SameSite=Lax$/],
+    ['https://auth.example.test', /; Path=\/; Domain=auth\.example\.test; HttpOnly; Secure; SameSite=Lax$/],
+    ['http://[::1]:4433', /; Path=\/; HttpOnly; SameSite=Lax$/],
+  ]
+  for (const [baseUrl, expected] of cases) {
+    const identity = await startTestIdentity(t, { baseUrl })
+    const response = await fetch(`http://127.0.0.1:${identity.port}/self-service/login/browser`, { redirect: 'manual' })
+    assert.match(response.headers.getSetCookie()[0]!, expected, String(baseUrl))
+    if (baseUrl !== undefined) assert.ok(response.headers.get('location')!.startsWith(`${new URL(baseUrl).origin}/ui/login?flow=`))
+  }
+})
+
+test('bad options are ConfigErrors before anything listens', async () => {
+  for (const [options, message] of [
+    [{ baseUrl: 'localhost:4433' }, /--base-url must be an http\(s\) URL/],
+    [{ baseUrl: 'http://localhost:4433/kratos' }, /must not have a path/],
+    [{ baseUrl: 'nope' }, /--base-url must be an absolute/],
+    [{ port: 70_000 }, /--port must be an integer/],
+    [{ sessionLifetimeMs: 0 }, /session lifespan must be longer than 0/],
+  ] as const) {
+    await assert.rejects(startIdentityServer({ port: 0, ...options }), (error: unknown) => isProxyError(error) && error.code === 'ERR_CONFIG' && message.test(error.message))
+  }
+})
+
+test('a port in use is ERR_LISTEN', async (t) => {
+  const first = await startTestIdentity(t)
+  await assert.rejects(startIdentityServer({ port: first.port }), (error: unknown) => isProxyError(error) && error.code === 'ERR_LISTEN')
+})
+
+test('with --identity-store, identities survive a restart and log in again; sessions do not', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  const first = await startIdentityServer({ port: 0, storeFile: file })
+  assert.equal(first.storeFile, file)
+  const jar = await registerUser(first.url, 'kept@example.org', PASSWORD)
+  await first.close()
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ email: string; passwordHash: string }> }
+  assert.deepEqual(saved.identities.map((i) => i.email), ['kept@example.org'])
+  assert.ok(!readFileSync(file, 'utf8').includes(PASSWORD), 'only the hash is stored')
+
+  const second = await startTestIdentity(t, { storeFile: file })
+  assert.equal(await logIn(second.url, 'kept@example.org', PASSWORD), 200)
+  assert.equal(await logIn(second.url, 'kept@example.org', 'not the password'), 400)
+  const stale = await fetch(`${second.url}/sessions/whoami`, { headers: { cookie: jar.header()! } })
+  assert.equal(stale.status, 401)
+})
+
+test('concurrent sign-ups over HTTP all land in the store file intact', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  const identity = await startTestIdentity(t, { storeFile: file })
+  const emails = Array.from({ length: 12 }, (_, i) => `concurrent${i}@example.org`)
+  await Promise.all(emails.map((email) => registerUser(identity.url, email, PASSWORD)))
+  await identity.close()
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ email: string }> }
+  assert.deepEqual(saved.identities.map((i) => i.email).sort(), [...emails].sort())
+})
+
+test('a store write failure is a 500 in the Ory error shape, logged, and nobody is registered', async (t) => {
+  const folder = join(tempDir(t), 'data')
+  mkdirSync(folder)
+  const lines: string[] = []
+  const identity = await startTestIdentity(t, {
+    storeFile: join(folder, 'identities.json'),
+    logger: createLogger({ write: (line) => lines.push(line) }),
+  })
+  rmSync(folder, { recursive: true })
+  writeFileSync(folder, 'not a folder')
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, identity.url, 'registration')
+  const response = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), traits: { email: 'lost@example.org' }, password: PASSWORD })
+  assert.equal(response.status, 500)
+  const body = (await response.json()) as { error: { code: number; reason: string } }
+  assert.equal(body.error.code, 500)
+  assert.match(body.error.reason, /--identity-store: cannot write/)
+  assert.equal(jar.get('ory_kratos_session'), undefined)
+  assert.match(lines.join(''), /warning: identity server: POST \/self-service\/registration: --identity-store: cannot write/)
+  assert.equal(await logIn(identity.url, 'lost@example.org', PASSWORD), 400)
+})
+
+test('a store file that cannot be read is refused at start with ERR_IDENTITY_STORE', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  writeFileSync(file, 'not json')
+  await assert.rejects(startIdentityServer({ port: 0, storeFile: file }), (error: unknown) => isProxyError(error) && error.code === 'ERR_IDENTITY_STORE')
+})
