@@ -177,3 +177,29 @@ export async function registerUser(origin: string, email: string, password: stri
   if (response.status !== 200) throw new Error(`registering ${email}: ${response.status} ${await response.text()}`)
   return jar
 }
+
+/** Follows 303s like a browser navigation (GET, cookies kept), at most `limit` hops; `visited` lists every URL. */
+export async function navigate(jar: CookieJar, url: string, limit = 6): Promise<{ response: Response; url: string; visited: string[] }> {
+  const visited = [url]
+  for (let hop = 0; hop <= limit; hop++) {
+    const response = await jar.fetch(visited.at(-1)!, { headers: { accept: 'text/html' } })
+    const location = response.headers.get('location')
+    if (response.status !== 303 || location === null) return { response, url: visited.at(-1)!, visited }
+    visited.push(new URL(location, visited.at(-1)).href)
+  }
+  throw new Error(`more than ${limit} redirects from ${url}`)
+}
+
+/** The hidden inputs of a rendered page (the CSRF token), by name. */
+export function hiddenFields(html: string): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = match[2]!
+  return fields
+}
+
+/** The action of a rendered page's form. */
+export function formAction(html: string): string {
+  const action = /<form action="([^"]+)" method="POST">/.exec(html)?.[1]
+  if (action === undefined) throw new Error('the page has no form')
+  return action.replaceAll('&#38;', '&')
+}

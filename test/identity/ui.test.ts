@@ -1,27 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CookieJar, registerUser, startTestIdentity, testClock } from '../helpers/identity.js'
+import { CookieJar, hiddenFields, navigate, registerUser, startTestIdentity, testClock } from '../helpers/identity.js'
 
 const PASSWORD = 'correct horse battery'
-
-/** Follows 303s like a browser (GET, cookies kept), at most `limit` hops. */
-async function navigate(jar: CookieJar, url: string, limit = 5): Promise<{ response: Response; url: string }> {
-  let current = url
-  for (let hop = 0; hop <= limit; hop++) {
-    const response = await jar.fetch(current, { headers: { accept: 'text/html' } })
-    const location = response.headers.get('location')
-    if (response.status !== 303 || location === null) return { response, url: current }
-    current = new URL(location, current).href
-  }
-  throw new Error(`more than ${limit} redirects from ${url}`)
-}
-
-/** The form fields of a page, by the name attribute (hidden inputs with their values). */
-function hiddenFields(html: string): Record<string, string> {
-  const fields: Record<string, string> = {}
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = match[2]!
-  return fields
-}
 
 test('/ui/registration without a flow starts one, and the page is a working sign-up form', async (t) => {
   const identity = await startTestIdentity(t)
