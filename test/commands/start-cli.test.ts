@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { runCli, spawnCli } from '../helpers/cli.js'
+import { CookieJar, csrfOf, openFlow, submitJson } from '../helpers/identity.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
 /** Bad input: one line on stderr starting `ory-proxy:`, no stack trace, exit code 2. */
@@ -40,6 +41,7 @@ test('start --help lists every flag of ory proxy plus ours, and exits 0', async 
     '--sdk-url',
     '--upstream-timeout',
     '--api-key-expiry',
+    '--identity-store',
   ]) {
     assert.ok(result.stdout.includes(flag), `help lists ${flag}`)
   }
@@ -62,7 +64,7 @@ test('bad input is one line on stderr and exit code 2', async (t) => {
     ['port 70000', ['http://localhost:3000', '--port', '70000', '--sdk-url', ory], /port/i],
     ['port abc', ['http://localhost:3000', '--port', 'abc', '--sdk-url', ory], /integer/i],
     ['$PORT abc', ['http://localhost:3000', '--sdk-url', ory], /integer/i, { PORT: 'abc' }],
-    ['no Ory endpoint', ['http://localhost:3000'], /no Ory endpoint: pass --sdk-url/],
+    ['--identity-store with an Ory endpoint', ['http://localhost:3000', '--sdk-url', ory, '--identity-store', 'ids.json'], /--identity-store is for the built-in identity server, but --sdk-url selects an Ory endpoint/],
     ['two endpoint flags', ['http://localhost:3000', '--project', 'my-slug', '--sdk-url', ory], /--project \(my-slug\) and --sdk-url .* both select the Ory endpoint/],
     ['two endpoint env vars', ['http://localhost:3000'], /\$ORY_PROJECT \(my-slug\) and \$ORY_SDK_URL .* both select/, { ORY_PROJECT: 'my-slug', ORY_SDK_URL: ory }],
     ['ORY_SDK_URL and ORY_KRATOS_URL differ', ['http://localhost:3000'], /\$ORY_SDK_URL .* and \$ORY_KRATOS_URL .* both select/, { ORY_SDK_URL: ory, ORY_KRATOS_URL: 'http://127.0.0.1:9' }],
@@ -84,6 +86,8 @@ test('bad input is one line on stderr and exit code 2', async (t) => {
 test('a port in use is a one-line error with exit code 2', async (t) => {
   const busy = await startUpstream(t)
   await expectUsageError(['http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--port', String(busy.port)], /port \d+ is already in use/)
+  // With the built-in identity server already running, the failed start still exits at once.
+  await expectUsageError(['http://127.0.0.1:9', '--port', String(busy.port)], /port \d+ is already in use/)
 })
 
 test('an unreadable config file is named in the error', async () => {
@@ -135,4 +139,42 @@ test('--dev is accepted with a deprecation warning', async (t) => {
   assert.match(cli.stderr, /--dev is deprecated/)
   cli.child.kill('SIGINT')
   assert.equal(await cli.exited, 0)
+})
+
+test('with no Ory endpoint, start runs the built-in identity server, and a person registers through the proxy', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const publish = `http://localhost:${port}`
+  const cli = await spawnCli(t, ['start', app.url, '--port', String(port)], 'To access your application')
+  assert.match(cli.stderr, /ory: {2}http:\/\/127\.0\.0\.1:\d+ {2}\(built-in identity server\)/)
+  assert.match(cli.stderr, new RegExp(`auth: dev only, in-memory; sign up at ${publish}/.ory/ui/registration`))
+
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, `http://127.0.0.1:${port}/.ory`, 'registration')
+  assert.ok(flow.ui.action.startsWith(`${publish}/.ory/self-service/registration?flow=`), flow.ui.action)
+  const done = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), traits: { email: 'cli@example.org' }, password: 'correct horse battery' })
+  assert.equal(done.status, 200)
+  const whoami = await jar.fetch(`http://127.0.0.1:${port}/.ory/sessions/whoami`)
+  assert.equal(((await whoami.json()) as { identity: { traits: { email: string } } }).identity.traits.email, 'cli@example.org')
+
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+  assert.match(cli.stderr, /shutdown gracefully/)
+})
+
+test('start --identity-store keeps the built-in server\'s identities in the file and says so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'identities.json')
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--port', String(port), '--identity-store', file], 'To access your application')
+  assert.match(cli.stderr, new RegExp(`auth: dev only, identities in ${file}`))
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, `http://127.0.0.1:${port}/.ory`, 'registration')
+  const done = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), traits: { email: 'filed@example.org' }, password: 'correct horse battery' })
+  assert.equal(done.status, 200)
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+  assert.match(readFileSync(file, 'utf8'), /filed@example\.org/)
 })

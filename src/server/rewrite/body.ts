@@ -55,7 +55,7 @@ function codingOf(contentEncoding: string | undefined): Coding | undefined {
 }
 
 /**
- * Replaces every occurrence of the Ory base URL in a (possibly compressed) body and re-encodes it
+ * Replaces every whole occurrence of the Ory base URL in a (possibly compressed) body and re-encodes it
  * with the same coding. Returns the input unchanged (same Buffer) when nothing matched, so callers
  * can keep the original `Content-Length`. Rejects when the body does not decode or decodes to more
  * than `rule.maxBytes`; callers then pass the original through.
@@ -64,22 +64,43 @@ export async function rewriteBody(body: Buffer, contentEncoding: string | undefi
   const coding = codingOf(contentEncoding)
   if (coding === undefined) return body
   const plain = coding === 'identity' ? body : await decoders[coding](body, rule.maxBytes)
-  const replaced = replaceAll(plain, rule.search, rule.replace)
+  const replaced = replaceOrigin(plain, rule.search, rule.replace)
   if (replaced === plain) return body
   return coding === 'identity' ? replaced : encoders[coding](replaced)
 }
 
-/** Byte-level replace; returns `haystack` itself when `needle` does not occur. */
-export function replaceAll(haystack: Buffer, needle: Buffer, replacement: Buffer): Buffer {
-  let at = haystack.indexOf(needle)
+/**
+ * Byte-level replace of every whole occurrence of `origin`; returns `haystack` itself when there is
+ * none. An occurrence followed by more host or port (`http://127.0.0.1:44331` when the origin is
+ * `http://127.0.0.1:4433`, or `https://x.oryapis.com.evil.example`) names another origin and is kept.
+ */
+export function replaceOrigin(haystack: Buffer, origin: Buffer, replacement: Buffer): Buffer {
+  let at = haystack.indexOf(origin)
   if (at === -1) return haystack
   const parts: Buffer[] = []
   let from = 0
   while (at !== -1) {
-    parts.push(haystack.subarray(from, at), replacement)
-    from = at + needle.length
-    at = haystack.indexOf(needle, from)
+    const end = at + origin.length
+    if (!continuesOrigin(haystack, end)) {
+      parts.push(haystack.subarray(from, at), replacement)
+      from = end
+    }
+    at = haystack.indexOf(origin, end)
   }
+  if (parts.length === 0) return haystack
   parts.push(haystack.subarray(from))
   return Buffer.concat(parts)
+}
+
+/** A letter, digit, `-`, `_` or `:` right after the match, or a `.` followed by one of those, extends the host or port. */
+function continuesOrigin(haystack: Buffer, at: number): boolean {
+  const next = haystack[at]
+  if (next === undefined) return false
+  if (next === 0x3a /* : */ || isHostByte(next)) return true
+  const after = haystack[at + 1]
+  return next === 0x2e /* . */ && after !== undefined && isHostByte(after)
+}
+
+function isHostByte(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a) || byte === 0x2d || byte === 0x5f
 }

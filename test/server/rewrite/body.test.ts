@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import zlib from 'node:zlib'
-import { isRewritable, replaceAll, rewriteBody, type BodyRule } from '../../../src/server/rewrite/body.js'
+import { isRewritable, replaceOrigin, rewriteBody, type BodyRule } from '../../../src/server/rewrite/body.js'
 
 const rule: BodyRule = {
   search: Buffer.from('https://x.projects.oryapis.com'),
@@ -49,7 +49,20 @@ test('a body that does not decode, or decodes past the bound, is refused (the ca
   await assert.rejects(rewriteBody(bomb, 'gzip', rule), /maxOutputLength|Cannot create a Buffer larger|buffer/i)
 })
 
-test('replaceAll handles adjacent and edge matches', () => {
-  const out = replaceAll(Buffer.from('abab-ab'), Buffer.from('ab'), Buffer.from('X'))
-  assert.equal(out.toString(), 'XX-X')
+test('replaceOrigin handles adjacent and edge matches', () => {
+  const out = replaceOrigin(Buffer.from('http://a/http://a?http://a'), Buffer.from('http://a'), Buffer.from('X'))
+  assert.equal(out.toString(), 'X/X?X')
+})
+
+test('only whole origins are replaced: a longer port or host that merely starts with the Ory origin is kept', () => {
+  const search = Buffer.from('http://127.0.0.1:4433')
+  const replace = Buffer.from('http://localhost:4000/.ory')
+  const text = 'a http://127.0.0.1:44331/x b http://127.0.0.1:4433.evil.example/ c http://127.0.0.1:4433/ok, see http://127.0.0.1:4433. d http://127.0.0.1:4433'
+  assert.equal(
+    replaceOrigin(Buffer.from(text), search, replace).toString(),
+    'a http://127.0.0.1:44331/x b http://127.0.0.1:4433.evil.example/ c http://localhost:4000/.ory/ok, see http://localhost:4000/.ory. d http://localhost:4000/.ory',
+  )
+  const other = Buffer.from('only http://127.0.0.1:44330 here')
+  assert.equal(replaceOrigin(other, search, replace), other, 'no whole occurrence: the same buffer')
+  assert.equal(replaceOrigin(Buffer.from('https://x.projects.oryapis.com.evil.example'), rule.search, rule.replace).toString(), 'https://x.projects.oryapis.com.evil.example')
 })

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { runCli, spawnCli } from '../helpers/cli.js'
+import { CookieJar, csrfOf, openFlow, registerUser, submitJson } from '../helpers/identity.js'
+import { freePort, startUpstream } from '../helpers/upstream.js'
+
+const PASSWORD = 'correct horse battery'
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-cli-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+async function expectUsageError(args: string[], pattern: RegExp) {
+  const result = await runCli(['identity-server', ...args])
+  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
+  const lines = result.stderr.trim().split('\n')
+  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
+  assert.match(lines[0]!, /^ory-proxy: /)
+  assert.match(lines[0]!, pattern)
+}
+
+test('identity-server --help lists its flags and exits 0', async () => {
+  const result = await runCli(['identity-server', '--help'])
+  assert.equal(result.code, 0)
+  for (const flag of ['--port', '--identity-store', '--base-url', '--session-lifespan']) assert.ok(result.stdout.includes(flag), flag)
+  assert.match(result.stdout, /default: 4433/)
+})
+
+test('identity-server runs alone: prints where it listens, serves sign-up and whoami, SIGTERM exits 0', async (t) => {
+  const port = await freePort()
+  const cli = await spawnCli(t, ['identity-server', '--port', String(port)], 'admin:')
+  const url = `http://127.0.0.1:${port}`
+  assert.match(cli.stderr, new RegExp(`identity server \\(dev only, in-memory\\) on ${url}`))
+  assert.match(cli.stderr, new RegExp(`sign up: {2}${url}/ui/registration`))
+  const adminToken = /Authorization: Bearer ([\w-]+)"/.exec(cli.stderr)?.[1]
+  assert.ok(adminToken)
+
+  const jar = await registerUser(url, 'cli@example.org', PASSWORD)
+  const whoami = await jar.fetch(`${url}/sessions/whoami`)
+  const session = (await whoami.json()) as { id: string; identity: { traits: { email: string } } }
+  assert.equal(session.identity.traits.email, 'cli@example.org')
+  // The printed admin token works.
+  const revoked = await fetch(`${url}/admin/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } })
+  assert.equal(revoked.status, 204)
+
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+  assert.match(cli.stderr, /shutdown gracefully/)
+})
+
+test('identity-server --identity-store keeps identities across restarts; --base-url and --session-lifespan apply', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const first = await spawnCli(t, ['identity-server', '--port', String(port), '--identity-store', file], 'admin:')
+  assert.match(first.stderr, new RegExp(`dev only, identities in ${file}`))
+  await registerUser(url, 'kept@example.org', PASSWORD)
+  first.child.kill('SIGINT')
+  assert.equal(await first.exited, 0)
+  assert.match(readFileSync(file, 'utf8'), /kept@example\.org/)
+
+  const base = `http://localhost:${port}`
+  const second = await spawnCli(
+    t,
+    ['identity-server', '--port', String(port), '--identity-store', file, '--base-url', base, '--session-lifespan', '90m'],
+    'admin:',
+  )
+  assert.match(second.stderr, new RegExp(`on ${base}`))
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, url, 'login')
+  assert.ok(flow.ui.action.startsWith(`${base}/self-service/login?flow=`), flow.ui.action)
+  const response = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), identifier: 'kept@example.org', password: PASSWORD })
+  assert.equal(response.status, 200)
+  assert.match(response.headers.getSetCookie().find((c) => c.startsWith('ory_kratos_session'))!, /Max-Age=5400;/)
+  second.child.kill('SIGTERM')
+  assert.equal(await second.exited, 0)
+})
+
+test('identity-server: bad input is one line on stderr and exit code 2', async (t) => {
+  const dir = tempDir(t)
+  const corrupt = join(dir, 'corrupt.json')
+  writeFileSync(corrupt, '{"not":"a store"}')
+  const busy = await startUpstream(t)
+  await expectUsageError(['--session-lifespan', 'soon'], /--session-lifespan must be a duration/)
+  await expectUsageError(['--session-lifespan', '0'], /--session-lifespan must be longer than 0/)
+  await expectUsageError(['--base-url', 'http://localhost:4433/auth', '--port', String(await freePort())], /--base-url must not have a path/)
+  await expectUsageError(['--port', '0'], /port/i)
+  await expectUsageError(['--port', String(busy.port)], /port \d+ is already in use/)
+  await expectUsageError(['--identity-store', corrupt, '--port', String(await freePort())], /--identity-store: .*corrupt\.json is not an ory-proxy identity store/)
+  await expectUsageError(['--identity-store', join(dir, 'missing', 'x.json'), '--port', String(await freePort())], /--identity-store: cannot write/)
+})
