@@ -53,6 +53,8 @@ export default class IdentityServer extends Command {
       sessionLifetimeMs,
       logger,
     })
+    // Signal handlers go in before the ready lines, so a SIGINT right after them drains instead of killing.
+    const stopped = handleSignals(server, logger)
     logger.info(
       [
         `Ory-compatible identity server (${describeIdentityStore(server.storeFile)}) on ${server.url}`,
@@ -64,7 +66,7 @@ export default class IdentityServer extends Command {
         '',
       ].join('\n'),
     )
-    await handleSignals(server, logger)
+    await stopped
   }
 
   protected override async catch(error: Error): Promise<void> {
