@@ -172,7 +172,8 @@ function parsePublishUrl(text: string): PublishUrl {
   return { origin: url.origin, host: url.host, hostname: url.hostname, secure: url.protocol === 'https:' }
 }
 
-function parseHttpUrl(text: string, name: string): URL {
+/** Parses an absolute http(s) URL with a host and no credentials; throws {@link ConfigError} naming `name`. */
+export function parseHttpUrl(text: string, name: string): URL {
   let url: URL
   try {
     url = new URL(text)

@@ -54,7 +54,7 @@ export function flowJson(flow: FlowRecord, origin: string): FlowJson {
     ui: {
       action: `${origin}/self-service/${flow.kind}?flow=${flow.id}`,
       method: 'POST',
-      nodes: login ? loginNodes(flow) : registrationNodes(flow),
+      nodes: nodesFor(flow),
       ...(outcome.messages.length === 0 ? {} : { messages: outcome.messages }),
     },
     created_at: iso(flow.issuedAt),
@@ -64,20 +64,18 @@ export function flowJson(flow: FlowRecord, origin: string): FlowJson {
   }
 }
 
-function loginNodes(flow: FlowRecord): UiNode[] {
-  return [
-    csrfNode(flow),
-    field(flow, 'default', 'identifier', 'text', 'username', texts.schemaLabel(EMAIL_TITLE)),
-    field(flow, 'password', 'password', 'password', 'current-password', texts.passwordLabel()),
-    submitNode(flow),
-  ]
-}
+/** What differs between the two forms: the identifier field and the password's autocomplete hint. */
+const FORMS = {
+  login: { identifier: 'identifier', type: 'text', autocomplete: 'username', password: 'current-password' },
+  registration: { identifier: 'traits.email', type: 'email', autocomplete: 'email', password: 'new-password' },
+} as const
 
-function registrationNodes(flow: FlowRecord): UiNode[] {
+function nodesFor(flow: FlowRecord): UiNode[] {
+  const form = FORMS[flow.kind]
   return [
     csrfNode(flow),
-    field(flow, 'default', 'traits.email', 'email', 'email', texts.schemaLabel(EMAIL_TITLE)),
-    field(flow, 'password', 'password', 'password', 'new-password', texts.passwordLabel()),
+    field(flow, 'default', form.identifier, form.type, form.autocomplete, texts.schemaLabel(EMAIL_TITLE)),
+    field(flow, 'password', 'password', 'password', form.password, texts.passwordLabel()),
     submitNode(flow),
   ]
 }

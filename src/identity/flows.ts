@@ -36,14 +36,8 @@ export interface FlowOutcome {
   readonly active: 'password' | undefined
 }
 
-export interface NewFlow {
-  readonly kind: FlowKind
-  readonly type: FlowType
-  readonly requestUrl: string
-  readonly returnTo: string | undefined
-  readonly refresh: boolean
-  readonly csrfSecret: string | undefined
-  readonly csrfToken: string
+/** What a caller decides about a new flow; ids, times and the outcome are the store's. */
+export type NewFlow = Pick<FlowRecord, 'kind' | 'type' | 'requestUrl' | 'returnTo' | 'refresh' | 'csrfSecret' | 'csrfToken'> & {
   readonly messages?: readonly UiText[]
 }
 

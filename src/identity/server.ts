@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { parseHttpUrl } from '../config.js'
 import { ConfigError, isProxyError } from '../errors.js'
 import { drain, listen } from '../http-server.js'
 import { silentLogger, type Logger } from '../logger.js'
@@ -133,15 +134,7 @@ async function handle(ctx: IdentityContext, req: http.IncomingMessage, res: http
 }
 
 function parseBaseUrl(text: string): URL {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch (cause) {
-    throw new ConfigError(`--base-url must be an absolute http(s) URL such as http://localhost:4433, got "${text}"`, { cause })
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
-    throw new ConfigError(`--base-url must be an http(s) URL without credentials, got "${text}"`)
-  }
+  const url = parseHttpUrl(text, '--base-url')
   if (url.pathname !== '/' || url.search || url.hash) {
     throw new ConfigError(`--base-url must not have a path, query or fragment, got "${text}"`)
   }

@@ -101,7 +101,8 @@ test('cookies: Domain is the host where browsers allow it, host-only for localho
 
 test('bad options are ConfigErrors before anything listens', async () => {
   for (const [options, message] of [
-    [{ baseUrl: 'localhost:4433' }, /--base-url must be an http\(s\) URL/],
+    [{ baseUrl: 'localhost:4433' }, /--base-url must use http or https/],
+    [{ baseUrl: 'http://admin:pw@localhost:4433' }, /--base-url must not contain credentials/],
     [{ baseUrl: 'http://localhost:4433/kratos' }, /must not have a path/],
     [{ baseUrl: 'nope' }, /--base-url must be an absolute/],
     [{ port: 70_000 }, /--port must be an integer/],
