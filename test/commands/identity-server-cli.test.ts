@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { test, type TestContext } from 'node:test'
-import { runCli, spawnCli } from '../helpers/cli.js'
+import { test } from 'node:test'
+import { expectUsageError, runCli, spawnCli } from '../helpers/cli.js'
 import { CookieJar, csrfOf, openFlow, registerUser, submitJson } from '../helpers/identity.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
 const PASSWORD = 'correct horse battery'
 
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-cli-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-async function expectUsageError(args: string[], pattern: RegExp) {
-  const result = await runCli(['identity-server', ...args])
-  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
-  const lines = result.stderr.trim().split('\n')
-  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
-  assert.match(lines[0]!, /^ory-proxy: /)
-  assert.match(lines[0]!, pattern)
-}
+const expectIdentityServerError = (args: string[], pattern: RegExp) => expectUsageError(['identity-server', ...args], pattern)
 
 test('identity-server --help lists its flags and exits 0', async () => {
   const result = await runCli(['identity-server', '--help'])
@@ -86,11 +73,11 @@ test('identity-server: bad input is one line on stderr and exit code 2', async (
   const corrupt = join(dir, 'corrupt.json')
   writeFileSync(corrupt, '{"not":"a store"}')
   const busy = await startUpstream(t)
-  await expectUsageError(['--session-lifespan', 'soon'], /--session-lifespan must be a duration/)
-  await expectUsageError(['--session-lifespan', '0'], /--session-lifespan must be longer than 0/)
-  await expectUsageError(['--base-url', 'http://localhost:4433/auth', '--port', String(await freePort())], /--base-url must not have a path/)
-  await expectUsageError(['--port', '0'], /port/i)
-  await expectUsageError(['--port', String(busy.port)], /port \d+ is already in use/)
-  await expectUsageError(['--identity-store', corrupt, '--port', String(await freePort())], /--identity-store: .*corrupt\.json is not an ory-proxy identity store/)
-  await expectUsageError(['--identity-store', join(dir, 'missing', 'x.json'), '--port', String(await freePort())], /--identity-store: cannot write/)
+  await expectIdentityServerError(['--session-lifespan', 'soon'], /--session-lifespan must be a duration/)
+  await expectIdentityServerError(['--session-lifespan', '0'], /--session-lifespan must be longer than 0/)
+  await expectIdentityServerError(['--base-url', 'http://localhost:4433/auth', '--port', String(await freePort())], /--base-url must not have a path/)
+  await expectIdentityServerError(['--port', '0'], /port/i)
+  await expectIdentityServerError(['--port', String(busy.port)], /port \d+ is already in use/)
+  await expectIdentityServerError(['--identity-store', corrupt, '--port', String(await freePort())], /--identity-store: .*corrupt\.json is not an ory-proxy identity store/)
+  await expectIdentityServerError(['--identity-store', join(dir, 'missing', 'x.json'), '--port', String(await freePort())], /--identity-store: cannot write/)
 })

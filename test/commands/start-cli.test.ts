@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { request } from 'undici'
-import { runCli, spawnCli } from '../helpers/cli.js'
+import { expectUsageError as expectCliUsageError, runCli, spawnCli } from '../helpers/cli.js'
 import { CookieJar, csrfOf, openFlow, submitJson } from '../helpers/identity.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
 /** Bad input: one line on stderr starting `ory-proxy:`, no stack trace, exit code 2. */
-async function expectUsageError(args: string[], pattern: RegExp, env: Record<string, string> = {}) {
-  const result = await runCli(['start', ...args], env)
-  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
-  const lines = result.stderr.trim().split('\n')
-  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
-  assert.match(lines[0]!, /^ory-proxy: /)
-  assert.match(lines[0]!, pattern)
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
-}
+const expectUsageError = (args: string[], pattern: RegExp, env: Record<string, string> = {}) =>
+  expectCliUsageError(['start', ...args], pattern, env)
 
 test('start --help lists every flag of ory proxy plus ours, and exits 0', async () => {
   const result = await runCli(['start', '--help'])
@@ -163,9 +157,7 @@ test('with no Ory endpoint, start runs the built-in identity server, and a perso
 })
 
 test('start --identity-store keeps the built-in server\'s identities in the file and says so', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const file = join(dir, 'identities.json')
+  const file = join(tempDir(t), 'identities.json')
   const app = await startUpstream(t)
   const port = await freePort()
   const cli = await spawnCli(t, ['start', app.url, '--port', String(port), '--identity-store', file], 'To access your application')

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
 import { request } from 'undici'
-import { BIN, ROOT, cleanEnv, runCli, spawnCli } from '../helpers/cli.js'
+import { BIN, ROOT, cleanEnv, expectUsageError as expectCliUsageError, runCli, spawnCli } from '../helpers/cli.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
@@ -16,12 +16,7 @@ const keyFile = join(dir, 'shared.jwk.json')
 writeFileSync(keyFile, JSON.stringify({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'shared' }))
 
 async function expectUsageError(args: string[], pattern: RegExp) {
-  const result = await runCli(['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--port', String(await freePort()), ...args])
-  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
-  const lines = result.stderr.trim().split('\n')
-  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
-  assert.match(lines[0]!, /^ory-proxy: /)
-  assert.match(lines[0]!, pattern)
+  await expectCliUsageError(['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--port', String(await freePort()), ...args], pattern)
 }
 
 test('start --help lists the session flags with their defaults', async () => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
@@ -71,4 +72,15 @@ export async function spawnCli(
     child.on('exit', (code) => reject(new Error(`CLI exited with ${code} before ready: ${running.stderr}`)))
   })
   return running
+}
+
+/** Bad input: `bin/run.js <args>` prints one `ory-proxy: …` line matching `pattern`, no stack trace, and exits 2. */
+export async function expectUsageError(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
+  const result = await runCli(args, env)
+  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
+  const lines = result.stderr.trim().split('\n')
+  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
+  assert.match(lines[0]!, /^ory-proxy: /)
+  assert.match(lines[0]!, pattern)
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
 }

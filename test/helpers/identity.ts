@@ -1,4 +1,5 @@
 import type { TestContext } from 'node:test'
+import { request } from 'undici'
 import { isProxyError } from '../../src/errors.js'
 import type { ProxyOptions } from '../../src/config.js'
 import {
@@ -6,6 +7,7 @@ import {
   type IdentityServerHandle,
   type IdentityServerOptions,
 } from '../../src/identity/server.js'
+import type { ProxyDeps } from '../../src/server/proxy.js'
 import { startTestProxy, type TestProxy } from './proxy.js'
 import { freePort, startUpstream, type Upstream } from './upstream.js'
 
@@ -79,9 +81,32 @@ export interface ProxiedIdentity {
 }
 
 /**
+ * Starts the proxy in front of `appUrl` and `oryUrl` with a publish-url that is the address it
+ * listens on, so every URL the proxy rewrites is one a test client can follow.
+ */
+export async function startPublishedProxy(
+  t: TestContext,
+  appUrl: string,
+  oryUrl: string,
+  options: Partial<ProxyOptions> = {},
+  deps: ProxyDeps = {},
+): Promise<{ proxy: TestProxy; publish: string }> {
+  // The publish-url must name the port before the proxy listens; retry if another process takes it.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const publish = `http://127.0.0.1:${port}`
+    try {
+      const proxy = await startTestProxy(t, appUrl, oryUrl, { port, publishUrl: publish, ...options }, deps)
+      return { proxy, publish }
+    } catch (error) {
+      if (!isProxyError(error) || error.code !== 'ERR_LISTEN' || attempt === 5) throw error
+    }
+  }
+}
+
+/**
  * What `ory-proxy start <app>` runs without an Ory endpoint: the identity server behind the proxy
- * at `/.ory`, with a real app behind it. The publish-url is the address clients use, so every URL
- * the proxy rewrites is one the client can follow.
+ * at `/.ory`, with a real app behind it.
  */
 export async function startProxiedIdentity(
   t: TestContext,
@@ -89,17 +114,8 @@ export async function startProxiedIdentity(
 ): Promise<ProxiedIdentity> {
   const identity = await startTestIdentity(t, options.identity)
   const app = await startUpstream(t)
-  // The publish-url must name the port before the proxy listens; retry if another process takes it.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort()
-    const publish = `http://127.0.0.1:${port}`
-    try {
-      const proxy = await startTestProxy(t, app.url, identity.url, { port, publishUrl: publish, ...options.proxy })
-      return { identity, app, proxy, publish }
-    } catch (error) {
-      if (!isProxyError(error) || error.code !== 'ERR_LISTEN' || attempt === 5) throw error
-    }
-  }
+  const { proxy, publish } = await startPublishedProxy(t, app.url, identity.url, options.proxy)
+  return { identity, app, proxy, publish }
 }
 
 export interface UiTextJson {
@@ -202,4 +218,16 @@ export function formAction(html: string): string {
   const action = /<form action="([^"]+)" method="POST">/.exec(html)?.[1]
   if (action === undefined) throw new Error('the page has no form')
   return action.replaceAll('&#38;', '&')
+}
+
+/** Starts an API flow as a native app does: no cookies, no Origin (undici's request adds neither). */
+export async function openApiFlow(origin: string, kind: FlowKindForTests): Promise<FlowJsonForTests> {
+  const response = await request(`${origin}/self-service/${kind}/api`)
+  if (response.statusCode !== 200) throw new Error(`starting the ${kind} API flow: ${response.statusCode} ${await response.body.text()}`)
+  return (await response.body.json()) as FlowJsonForTests
+}
+
+/** Submits an API flow's JSON body as a native app does. */
+export function submitApi(flow: FlowJsonForTests, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  return request(flow.ui.action, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 }

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { isProxyError } from '../../src/errors.js'
 import { DUPLICATE, IdentityStore, type IdentityRecord } from '../../src/identity/identity-store.js'
 import { hashPassword } from '../../src/identity/password.js'
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-store-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 let hash: Promise<string> | undefined
 const someHash = () => (hash ??= hashPassword('a long enough password'))
@@ -94,3 +87,4 @@ test('a failed write rejects with ERR_IDENTITY_STORE and takes the identity back
   assert.equal(store.findByIdentifier('alice@example.org'), undefined)
   assert.equal(store.size, 0)
 })
+import { tempDir } from '../helpers/temp-dir.js'

@@ -5,9 +5,11 @@ import {
   CookieJar,
   csrfOf,
   nodeOf,
+  openApiFlow,
   openFlow,
   registerUser,
   startTestIdentity,
+  submitApi,
   submitForm,
   submitJson,
   testClock,
@@ -69,12 +71,8 @@ test('an SPA logs in with JSON (identifier in any case, or the older password_id
 test('an API login returns a session_token for whoami', async (t) => {
   const identity = await startTestIdentity(t)
   await registerUser(identity.url, 'carol@example.org', PASSWORD)
-  const flow = (await (await request(`${identity.url}/self-service/login/api`)).body.json()) as FlowJsonForTests
-  const response = await request(flow.ui.action, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ method: 'password', identifier: 'carol@example.org', password: PASSWORD }),
-  })
+  const flow = await openApiFlow(identity.url, 'login')
+  const response = await submitApi(flow, { method: 'password', identifier: 'carol@example.org', password: PASSWORD })
   assert.equal(response.statusCode, 200)
   const body = (await response.body.json()) as { session_token: string; session: SessionBody }
   const whoami = await request(`${identity.url}/sessions/whoami`, { headers: { 'x-session-token': body.session_token } })
@@ -174,13 +172,8 @@ test('signed in: a new login is 400 session_already_available, unless ?refresh=t
 test('a successful login flow cannot be replayed (4010007)', async (t) => {
   const identity = await startTestIdentity(t)
   await registerUser(identity.url, 'hal@example.org', PASSWORD)
-  const flow = (await (await request(`${identity.url}/self-service/login/api`)).body.json()) as FlowJsonForTests
-  const submit = () =>
-    request(flow.ui.action, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ method: 'password', identifier: 'hal@example.org', password: PASSWORD }),
-    })
+  const flow = await openApiFlow(identity.url, 'login')
+  const submit = () => submitApi(flow, { method: 'password', identifier: 'hal@example.org', password: PASSWORD })
   assert.equal((await submit()).statusCode, 200)
   const replay = await submit()
   assert.equal(replay.statusCode, 400)

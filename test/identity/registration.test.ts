@@ -5,9 +5,11 @@ import {
   CookieJar,
   csrfOf,
   nodeOf,
+  openApiFlow,
   openFlow,
   registerUser,
   startTestIdentity,
+  submitApi,
   submitForm,
   submitJson,
   testClock,
@@ -82,11 +84,7 @@ test('an API flow (native app) returns a session_token for X-Session-Token and A
   const flow = (await start.body.json()) as FlowJsonForTests
   assert.equal(flow.type, 'api')
   assert.equal(csrfOf(flow), '')
-  const done = await request(flow.ui.action, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ method: 'password', traits: { email: 'carol@example.org' }, password: PASSWORD }),
-  })
+  const done = await submitApi(flow, { method: 'password', traits: { email: 'carol@example.org' }, password: PASSWORD })
   assert.equal(done.statusCode, 200)
   assert.equal(done.headers['set-cookie'], undefined)
   const body = (await done.body.json()) as { session_token: string; continue_with: unknown[]; identity: { id: string } }
@@ -216,10 +214,9 @@ test('a bad anti-CSRF token is 403 security_csrf_violation and registers nobody;
 
 test('an API flow submitted with an Origin or a Cookie header (a browser) is refused with 400', async (t) => {
   const identity = await startTestIdentity(t)
-  const flow = (await (await request(`${identity.url}/self-service/registration/api`)).body.json()) as FlowJsonForTests
-  const body = JSON.stringify({ method: 'password', traits: { email: 'g@example.org' }, password: PASSWORD })
-  for (const header of [{ origin: 'https://evil.example' }, { cookie: 'a=b' }]) {
-    const response = await request(flow.ui.action, { method: 'POST', headers: { 'content-type': 'application/json', ...header }, body })
+  const flow = await openApiFlow(identity.url, 'registration')
+  for (const header of [{ origin: 'https://evil.example' }, { cookie: 'a=b' }] as Record<string, string>[]) {
+    const response = await submitApi(flow, { method: 'password', traits: { email: 'g@example.org' }, password: PASSWORD }, header)
     assert.equal(response.statusCode, 400)
     assert.match(((await response.body.json()) as { error: { reason: string } }).error.reason, /comes from a browser/)
   }
@@ -227,13 +224,8 @@ test('an API flow submitted with an Origin or a Cookie header (a browser) is ref
 
 test('a completed flow cannot be submitted again (4040002)', async (t) => {
   const identity = await startTestIdentity(t)
-  const flow = (await (await request(`${identity.url}/self-service/registration/api`)).body.json()) as FlowJsonForTests
-  const submit = () =>
-    request(flow.ui.action, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ method: 'password', traits: { email: 'h@example.org' }, password: PASSWORD }),
-    })
+  const flow = await openApiFlow(identity.url, 'registration')
+  const submit = () => submitApi(flow, { method: 'password', traits: { email: 'h@example.org' }, password: PASSWORD })
   assert.equal((await submit()).statusCode, 200)
   const replay = await submit()
   assert.equal(replay.statusCode, 400)

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { request } from 'undici'
 import { isProxyError } from '../../src/errors.js'
 import { startIdentityServer } from '../../src/identity/server.js'
 import { createLogger } from '../../src/logger.js'
 import { raw } from '../helpers/raw.js'
 import { CookieJar, csrfOf, openFlow, registerUser, startTestIdentity, submitJson } from '../helpers/identity.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const PASSWORD = 'correct horse battery'
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-identity-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 async function logIn(origin: string, email: string, password: string): Promise<number> {
   const jar = new CookieJar()

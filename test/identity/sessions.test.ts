@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isNoActiveSession } from '@ory/client-fetch'
 import { request } from 'undici'
-import { CookieJar, registerUser, startTestIdentity, testClock, type FlowJsonForTests } from '../helpers/identity.js'
+import { CookieJar, openApiFlow, registerUser, startTestIdentity, submitApi, testClock, type FlowJsonForTests } from '../helpers/identity.js'
 
 const PASSWORD = 'correct horse battery'
 
@@ -14,12 +14,7 @@ interface SessionBody {
 }
 
 async function apiSessionToken(origin: string, email: string): Promise<string> {
-  const flow = (await (await request(`${origin}/self-service/registration/api`)).body.json()) as FlowJsonForTests
-  const done = await request(flow.ui.action, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ method: 'password', traits: { email }, password: PASSWORD }),
-  })
+  const done = await submitApi(await openApiFlow(origin, 'registration'), { method: 'password', traits: { email }, password: PASSWORD })
   return ((await done.body.json()) as { session_token: string }).session_token
 }
 
