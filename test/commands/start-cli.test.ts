@@ -58,6 +58,7 @@ test('bad input is one line on stderr and exit code 2', async (t) => {
     ['port 70000', ['http://localhost:3000', '--port', '70000', '--sdk-url', ory], /port/i],
     ['port abc', ['http://localhost:3000', '--port', 'abc', '--sdk-url', ory], /integer/i],
     ['$PORT abc', ['http://localhost:3000', '--sdk-url', ory], /integer/i, { PORT: 'abc' }],
+    ['unusable --identity-store', ['http://localhost:3000', '--identity-store', '/nonexistent/dir/ids.json'], /--identity-store: cannot write \/nonexistent\/dir\/ids\.json/],
     ['--identity-store with an Ory endpoint', ['http://localhost:3000', '--sdk-url', ory, '--identity-store', 'ids.json'], /--identity-store is for the built-in identity server, but --sdk-url selects an Ory endpoint/],
     ['two endpoint flags', ['http://localhost:3000', '--project', 'my-slug', '--sdk-url', ory], /--project \(my-slug\) and --sdk-url .* both select the Ory endpoint/],
     ['two endpoint env vars', ['http://localhost:3000'], /\$ORY_PROJECT \(my-slug\) and \$ORY_SDK_URL .* both select/, { ORY_PROJECT: 'my-slug', ORY_SDK_URL: ory }],
