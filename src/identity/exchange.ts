@@ -68,7 +68,12 @@ export class Exchange {
     const type = this.header('content-type')
     if (type !== undefined && /^application\/json\s*(?:;|$)/i.test(type)) return true
     const accept = this.header('accept')
-    return accept !== undefined && quality(accept, 'application', 'json') > quality(accept, 'text', 'html')
+    if (accept === undefined) return false
+    const json = preference(accept, 'application', 'json')
+    const html = preference(accept, 'text', 'html')
+    // Higher q wins; on a tie the more specific range does, so Axios' `application/json, text/plain,
+    // */*` is a JSON client (Kratos negotiates the same way).
+    return json.q > html.q || (json.q === html.q && json.specificity > html.specificity)
   }
 
   /** The client address: the proxy's `X-Forwarded-For`, else the socket peer. */
@@ -168,19 +173,23 @@ function lookup(body: Record<string, unknown>, name: string): string | undefined
   return typeof value === 'string' ? value : undefined
 }
 
-/** The q-value an Accept header gives `type/subtype`: the most specific matching range wins (RFC 9110 §12.5.1). */
-function quality(accept: string, type: string, subtype: string): number {
-  let best = -1
+/**
+ * How much an Accept header wants `type/subtype`: the q-value of the most specific matching range,
+ * and how specific that range is: 2 exact, 1 a `type/` wildcard, 0 the full wildcard, -1 no match
+ * (RFC 9110 §12.5.1).
+ */
+function preference(accept: string, type: string, subtype: string): { q: number; specificity: number } {
+  let specificity = -1
   let q = 0
   for (const range of accept.split(',')) {
     const [media = '', ...params] = range.split(';')
     const [rangeType, rangeSubtype] = media.trim().toLowerCase().split('/')
-    const specificity =
+    const matched =
       rangeType === type && rangeSubtype === subtype ? 2 : rangeType === type && rangeSubtype === '*' ? 1 : rangeType === '*' && rangeSubtype === '*' ? 0 : -1
-    if (specificity <= best) continue
-    best = specificity
+    if (matched <= specificity) continue
+    specificity = matched
     const qParam = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='))
     q = qParam === undefined ? 1 : Number(qParam.slice(2)) || 0
   }
-  return q
+  return { q, specificity }
 }

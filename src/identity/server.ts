@@ -13,6 +13,7 @@ import { Exchange } from './exchange.js'
 import { FlowStore } from './flows.js'
 import { IdentityStore } from './identity-store.js'
 import { errors } from './kratos-errors.js'
+import { decoyHash } from './password.js'
 import { allowedMethods, handlerFor, routeFor } from './routes.js'
 import { SessionStore } from './sessions.js'
 
@@ -77,6 +78,8 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
   const now = options.now ?? Date.now
   const logger = options.logger ?? silentLogger
   const identities = await IdentityStore.open(options.storeFile)
+  // Made now, off the event loop, so the first login with an unknown email costs what any login does.
+  void decoyHash()
 
   let context: IdentityContext | undefined
   const server = http.createServer(
@@ -113,9 +116,10 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
 
 async function handle(ctx: IdentityContext, req: http.IncomingMessage, res: http.ServerResponse, now: () => number): Promise<void> {
   const target = req.url ?? ''
-  // Origin-form only: an absolute-form target must not pick another origin for URL building.
-  const ex = new Exchange(req, res, new URL(target.startsWith('/') && !target.startsWith('//') ? target : '/', ctx.origin), now())
-  if (!target.startsWith('/') || target.startsWith('//')) return ex.error(errors.badRequest('The request target must be a path.'))
+  // Origin-form only (RFC 9112 §3.2.1): an absolute-form or `//host` target names another origin.
+  const originForm = target.startsWith('/') && !target.startsWith('//')
+  const ex = new Exchange(req, res, new URL(originForm ? target : '/', ctx.origin), now())
+  if (!originForm) return ex.error(errors.badRequest('The request target must be a path.'))
   const methods = routeFor(ex.url.pathname)
   if (methods === undefined) return ex.error(errors.notFound(`Nothing is served at ${ex.url.pathname}.`))
   const handler = handlerFor(methods, req.method ?? '')

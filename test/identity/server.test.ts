@@ -165,3 +165,22 @@ test('a store file that cannot be read is refused at start with ERR_IDENTITY_STO
   writeFileSync(file, 'not json')
   await assert.rejects(startIdentityServer({ port: 0, storeFile: file }), (error: unknown) => isProxyError(error) && error.code === 'ERR_IDENTITY_STORE')
 })
+
+test('content negotiation as Kratos does it: JSON for clients that prefer it, redirects for browsers and */*', async (t) => {
+  const identity = await startTestIdentity(t)
+  const cases: Array<[string | undefined, number]> = [
+    ['application/json', 200],
+    // Axios, which @ory/client uses: as specific as can be for JSON, only */* for HTML.
+    ['application/json, text/plain, */*', 200],
+    ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 303],
+    ['text/html;q=0.5, application/json;q=0.9', 200],
+    ['application/json;q=0, */*', 303],
+    ['*/*', 303],
+    [undefined, 303],
+  ]
+  for (const [accept, status] of cases) {
+    const response = await request(`${identity.url}/self-service/login/browser`, { headers: accept === undefined ? {} : { accept } })
+    await response.body.dump()
+    assert.equal(response.statusCode, status, String(accept))
+  }
+})
