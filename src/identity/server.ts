@@ -115,25 +115,38 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
 }
 
 async function handle(ctx: IdentityContext, req: http.IncomingMessage, res: http.ServerResponse, now: () => number): Promise<void> {
-  const target = req.url ?? ''
-  // Origin-form only (RFC 9112 §3.2.1): an absolute-form or `//host` target names another origin.
-  const originForm = target.startsWith('/') && !target.startsWith('//')
-  const ex = new Exchange(req, res, new URL(originForm ? target : '/', ctx.origin), now())
-  if (!originForm) return ex.error(errors.badRequest('The request target must be a path.'))
-  const methods = routeFor(ex.url.pathname)
-  if (methods === undefined) return ex.error(errors.notFound(`Nothing is served at ${ex.url.pathname}.`))
-  const handler = handlerFor(methods, req.method ?? '')
-  if (handler === undefined) {
-    res.setHeader('allow', allowedMethods(methods))
-    return ex.error(errors.methodNotAllowed(allowedMethods(methods)))
-  }
+  const url = originFormUrl(req.url ?? '', ctx.origin)
+  const ex = new Exchange(req, res, url ?? new URL('/', ctx.origin), now())
   try {
+    if (url === undefined) return ex.error(errors.badRequest('The request target must be a path.'))
+    const methods = routeFor(url.pathname)
+    if (methods === undefined) return ex.error(errors.notFound(`Nothing is served at ${url.pathname}.`))
+    const handler = handlerFor(methods, req.method ?? '')
+    if (handler === undefined) {
+      res.setHeader('allow', allowedMethods(methods))
+      return ex.error(errors.methodNotAllowed(allowedMethods(methods)))
+    }
     await handler(ctx, ex)
   } catch (error) {
+    // Nothing may escape: this server shares its process with the proxy.
     const message = isProxyError(error) ? error.message : 'unexpected error'
     ctx.logger.warn(`identity server: ${req.method} ${ex.url.pathname}: ${(error as Error).message}`)
     if (res.headersSent) res.destroy()
     else ex.error(errors.internal(message))
+  }
+}
+
+/**
+ * The request target resolved against this server's origin, or undefined unless it is an
+ * origin-form path (RFC 9112 §3.2.1) the URL parser accepts: an absolute-form or `//host` target
+ * names another origin, and `/\[` makes the parser throw.
+ */
+function originFormUrl(target: string, origin: string): URL | undefined {
+  if (!target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return undefined
+  try {
+    return new URL(target, origin)
+  } catch {
+    return undefined
   }
 }
 

@@ -10,6 +10,7 @@ import {
   startProxiedIdentity,
   submitJson,
 } from '../helpers/identity.js'
+import { raw } from '../helpers/raw.js'
 
 const PASSWORD = 'correct horse battery'
 
@@ -89,4 +90,11 @@ test('--cookie-domain puts its Domain on the identity server cookies, and JSON s
   const session = response.headers.getSetCookie().find((c) => c.startsWith('ory_kratos_session='))!
   assert.match(session, /; Domain=example\.test; SameSite=Lax$/)
   assert.ok(!session.includes('127.0.0.1'))
+})
+
+test('a target only the URL parser chokes on (/.ory/\\[) is answered 400 and takes nothing down', async (t) => {
+  const { publish, proxy } = await startProxiedIdentity(t)
+  const answer = await raw(proxy.port, 'GET /.ory/\\[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+  assert.deepEqual(answer.statuses, [400])
+  assert.equal((await fetch(`${publish}/.ory/health/ready`)).status, 200)
 })

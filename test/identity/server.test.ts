@@ -71,11 +71,17 @@ test('the identity schema and health endpoints answer; HEAD works like GET witho
   assert.equal(await head.body.text(), '')
 })
 
-test('an absolute-form request target is refused, so the Host cannot steer generated URLs', async (t) => {
+test("targets that are not plain paths are refused with 400, and the server (the proxy's process) keeps serving", async (t) => {
   const identity = await startTestIdentity(t)
   const result = await raw(identity.port, 'GET http://evil.example/self-service/login/browser HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n')
   assert.deepEqual(result.statuses, [400])
   assert.ok(!result.text.includes('evil.example'), 'nothing is built from the foreign host')
+  // `/\[` makes WHATWG URL parsing throw; it must not become an unhandled rejection.
+  for (const target of ['/\\[', '//evil.example/x', '/\\evil.example/ui/login']) {
+    const answer = await raw(identity.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+    assert.deepEqual(answer.statuses, [400], target)
+  }
+  assert.equal((await request(`${identity.url}/health/alive`)).statusCode, 200)
 })
 
 test('cookies: Domain is the host where browsers allow it, host-only for localhost, Secure for an https base URL', async (t) => {
