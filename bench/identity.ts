@@ -8,49 +8,17 @@
  *
  *   node --import tsx bench/identity.ts
  */
-import { spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
+import { percentile, startQuiet } from './cli-process.js'
 
 const RUNS = 7
 const FLOWS = 40
-const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
 async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer()
-  const url = await listen(server)
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return Number(new URL(url).port)
-}
-
-/** Spawns `start`; resolves at its ready line (bounded: 20 s) with the time it took. */
-async function start(args: string[]): Promise<{ readyMs: number; port: number; stop: () => Promise<void> }> {
-  const port = await freePort()
-  const began = performance.now()
-  const child = spawn(process.execPath, [BIN, 'start', ...args, '--port', String(port), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] })
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('not ready in 20 s')), 20_000)
-    child.stderr.on('data', (data: Buffer) => {
-      if (data.toString().includes('ready')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  return { readyMs: performance.now() - began, port, stop: () => (child.kill('SIGTERM'), exited) }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 }
 
 interface Flow {
@@ -87,13 +55,13 @@ for (let run = 0; run < RUNS; run++) {
     [[appUrl, '--sdk-url', oryUrl, '--no-jwt'], withSdkUrl],
     [[appUrl, '--no-jwt'], builtIn],
   ] as const) {
-    const proxy = await start([...args])
+    const proxy = await startQuiet(args)
     into.push(proxy.readyMs)
     await proxy.stop()
   }
 }
 
-const proxy = await start([appUrl])
+const proxy = await startQuiet([appUrl])
 const base = `http://127.0.0.1:${proxy.port}`
 const registrations: number[] = []
 const logins: number[] = []

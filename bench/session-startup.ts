@@ -5,14 +5,12 @@
  *
  *   node --import tsx bench/session-startup.ts
  */
-import { spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
+import { percentile, startQuiet } from './cli-process.js'
 
 const RUNS = 9
-const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const COOKIE = 'ory_session_bench=A'
 
 /** A tiny app and a whoami that knows one session, both on loopback; `calls` counts whoami requests. */
@@ -34,48 +32,23 @@ async function origins() {
   return { app: await listen(app), ory: await listen(ory), calls: () => calls, close: () => (app.close(), ory.close()) }
 }
 
-async function freePort(): Promise<number> {
-  const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-/** Spawns the CLI; ms from spawn to its ready line and to the first proxied 200 with a session (bounded: 20 s). */
+/** Starts the CLI; ms from spawn to its ready line and to the first proxied 200 with a session. */
 async function startOnce(
   app: string,
   ory: string,
   extra: string[],
 ): Promise<{ readyMs: number; ms: number; stop: () => Promise<void>; url: string }> {
-  const port = await freePort()
   const started = performance.now()
-  const child = spawn(process.execPath, [BIN, 'start', app, '--sdk-url', ory, '--port', String(port), '-q', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('not ready in 20 s')), 20_000)
-    child.stderr.on('data', (data: Buffer) => {
-      if (data.toString().includes('ready')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  const readyMs = performance.now() - started
-  const url = `http://127.0.0.1:${port}`
+  const cli = await startQuiet([app, '--sdk-url', ory, ...extra])
+  const url = `http://127.0.0.1:${cli.port}`
   const response = await request(`${url}/`, { headers: { cookie: COOKIE } })
   await response.body.dump()
   if (response.statusCode !== 200) throw new Error(`first response ${response.statusCode}`)
   const ms = performance.now() - started
-  return { readyMs, ms, url, stop: () => (child.kill('SIGTERM'), exited) }
+  return { readyMs: cli.readyMs, ms, url, stop: cli.stop }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
+const median = (values: number[]) => percentile(values, 0.5)
 
 const servers = await origins()
 const modes = [
