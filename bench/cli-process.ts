@@ -1,18 +1,8 @@
 import { spawn } from 'node:child_process'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../test/helpers/upstream.js'
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 export interface StartedCli {
   /** ms from spawn to the ready line. */
