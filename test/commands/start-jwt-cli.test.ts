@@ -136,6 +136,7 @@ test('--no-jwt loads neither jose nor piscina, asks no whoami, and proxies /.ory
   // jose loads only inside the signing threads, which the trace does not follow.
   assert.match(jwt.urls, /node_modules\/piscina\//, 'the trace sees piscina when JWTs are on')
   assert.match(jwt.urls, /dist\/session\/gate\.js/)
+  assert.doesNotMatch(jwt.urls, /dist\/identity\//, 'with --sdk-url the built-in identity server is never loaded')
   assert.equal(jwt.jwksStatus, 200)
   const calls = ory.whoamiCalls.length
   const requestsBefore = ory.requests.length
