@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 import { ConfigError } from './errors.js'
 
@@ -26,7 +27,18 @@ export const DEFAULTS = Object.freeze({
   whoamiTimeoutMs: 3_000,
   /** Longest `Authorization: Bearer <jwt>` value sent to the app; nginx takes 8 KiB per header line. */
   jwtHeaderBudgetBytes: 8_192,
+  /**
+   * A WebSocket tunnel with no byte in either direction for this long is closed. Dev servers ping
+   * far more often (Vite every 30 s); nginx's 60 s default is a known cause of dropped sockets.
+   */
+  tunnelIdleTimeoutMs: 600_000,
 })
+
+/** A certificate chain and its private key, PEM-encoded, for `--https`. */
+export interface TlsMaterial {
+  readonly cert: string
+  readonly key: string
+}
 
 export interface Timeouts {
   readonly upstreamConnectMs: number
@@ -36,6 +48,7 @@ export interface Timeouts {
   readonly requestMs: number
   readonly keepAliveMs: number
   readonly shutdownMs: number
+  readonly tunnelIdleMs: number
 }
 
 /** An upstream origin plus the path prefix every forwarded path is appended to. */
@@ -86,6 +99,10 @@ export interface ProxyConfig {
   readonly debug: boolean
   readonly timeouts: Timeouts
   readonly upstreamConnections: number
+  /** Serve HTTPS (h2 and HTTP/1.1 by ALPN) with this certificate; undefined serves plain h1 and h2c. */
+  readonly tls: TlsMaterial | undefined
+  /** Let the app pool speak HTTP/2: by ALPN for https apps, with prior knowledge (h2c) for http ones. */
+  readonly appH2: boolean
 }
 
 /** What a caller (the CLI or a test) provides; everything but the URLs has a default. */
@@ -104,6 +121,8 @@ export interface ProxyOptions {
   debug?: boolean | undefined
   timeouts?: Partial<Timeouts> | undefined
   upstreamConnections?: number | undefined
+  tls?: TlsMaterial | undefined
+  appH2?: boolean | undefined
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0', '::', '[::]'])
@@ -120,7 +139,9 @@ export function buildConfig(options: ProxyOptions): ProxyConfig {
     source: options.ory.source,
     label: options.ory.label,
   }
-  const publish = parsePublishUrl(options.publishUrl ?? `http://localhost:${port}`)
+  const tls = parseTls(options.tls)
+  // The default publish-url follows the scheme the proxy serves.
+  const publish = parsePublishUrl(options.publishUrl ?? `${tls ? 'https' : 'http'}://localhost:${port}`)
   if (port !== 0) {
     rejectSelfReference(app, port, 'application-url')
     rejectSelfReference(ory, port, `the Ory endpoint (${ory.label})`)
@@ -143,9 +164,12 @@ export function buildConfig(options: ProxyOptions): ProxyConfig {
       requestMs: DEFAULTS.requestTimeoutMs,
       keepAliveMs: DEFAULTS.keepAliveTimeoutMs,
       shutdownMs: DEFAULTS.shutdownTimeoutMs,
+      tunnelIdleMs: DEFAULTS.tunnelIdleTimeoutMs,
       ...options.timeouts,
     },
     upstreamConnections: options.upstreamConnections ?? DEFAULTS.upstreamConnections,
+    tls,
+    appH2: options.appH2 ?? false,
   })
 }
 
@@ -170,6 +194,27 @@ function parsePublishUrl(text: string): PublishUrl {
     throw new ConfigError(`publish-url must not have a path, query or fragment, got "${text}"`)
   }
   return { origin: url.origin, host: url.host, hostname: url.hostname, secure: url.protocol === 'https:' }
+}
+
+/** The certificate and key must parse as PEM and belong together, or TLS would fail on the first handshake. */
+function parseTls(tls: TlsMaterial | undefined): TlsMaterial | undefined {
+  if (tls === undefined) return undefined
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(tls.cert)
+  } catch (cause) {
+    throw new ConfigError('the TLS certificate (--tls-cert) is not a PEM X.509 certificate', { cause })
+  }
+  let key: KeyObject
+  try {
+    key = createPrivateKey(tls.key)
+  } catch (cause) {
+    throw new ConfigError('the TLS key (--tls-key) is not a PEM private key', { cause })
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw new ConfigError('the TLS key (--tls-key) does not belong to the certificate (--tls-cert)')
+  }
+  return { cert: tls.cert, key: tls.key }
 }
 
 /** Parses an absolute http(s) URL with a host and no credentials; throws {@link ConfigError} naming `name`. */

@@ -1,11 +1,12 @@
 import type { Server } from 'node:http'
+import type { Server as NetServer } from 'node:net'
 import { ProxyError } from './errors.js'
 
 /**
  * Binds a server, turning bind failures into an `ERR_LISTEN` error that names the port and what
  * to do (the CLI prints it on one line and exits with 2).
  */
-export function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+export function listen(server: NetServer, port: number, host: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const reason =
@@ -26,14 +27,15 @@ export function listen(server: Server, port: number, host: string | undefined): 
 
 /**
  * Stops accepting and resolves once every connection is gone: idle keep-alive sockets close at
- * once, busy ones as their responses finish, and whatever is left after `deadlineMs` is cut.
+ * once, busy ones as their responses finish, and whatever is left after `deadlineMs` is cut
+ * (by `cut`; by default the server's HTTP/1.1 connections).
  */
-export async function drain(server: Server, deadlineMs: number): Promise<void> {
+export async function drain(server: Server, deadlineMs: number, cut = () => server.closeAllConnections()): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
   // Idle keep-alive sockets would hold close() open; busy ones become idle as responses finish.
   server.closeIdleConnections()
   const sweep = setInterval(() => server.closeIdleConnections(), 50)
-  const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs)
+  const deadline = setTimeout(cut, deadlineMs)
   await closed
   clearInterval(sweep)
   clearTimeout(deadline)

@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
+import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { ResponseHead, ResponseHeaderRules } from './response-headers.js'
+import type { RawTrailers, ResponseHead, ResponseHeaderRules, TrailerMode } from './response-headers.js'
 import { isRewritable, rewriteBody, type BodyRule } from './rewrite/body.js'
 import type { Route } from './router.js'
+import type { Tunnels, UpgradeResponse } from './tunnel.js'
 import { upstreamError } from './upstream-errors.js'
 
 export type FrontResponse = ServerResponse | Http2ServerResponse
@@ -16,6 +18,8 @@ export interface ForwardContext {
   /** Body rewrite for Ory responses; undefined turns it off. */
   readonly oryBody: BodyRule | undefined
   readonly logger: Logger
+  /** Where upgraded requests become WebSocket tunnels. */
+  readonly tunnels: Tunnels
   /** Writes the proxy's own error answer; only called before any response byte was sent. */
   readonly respondError: (res: FrontResponse, error: ProxyError, request: RequestInfo) => void
   /** Called once per request when its response has ended or failed (for `--debug`). */
@@ -33,6 +37,15 @@ export interface RequestInfo {
   /** `the app at http://localhost:3000`, for error messages. */
   readonly upstreamLabel: string
   readonly startedAt: number
+  /** A WebSocket handshake: the app may switch protocols (`onUpgrade`). */
+  readonly upgrade: boolean
+  /** How the client takes the response's trailers. */
+  readonly trailers: TrailerMode
+}
+
+/** Whether the client can no longer receive this response (HTTP/2: its stream is gone). */
+export function clientGone(res: FrontResponse): boolean {
+  return 'stream' in res ? res.stream.destroyed : res.destroyed
 }
 
 const kHandler = Symbol('ory-proxy.forward-handler')
@@ -74,7 +87,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (error?: Error) => void): void {
     this.#abort = abort
-    if (this.#res.destroyed) abort()
+    if (clientGone(this.#res)) abort()
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -83,7 +96,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#status = status
     this.#resume = resume
     const request = this.#request
-    const head = this.#ctx.rules.compose(rawHeaders, request.route, request.requestId, request.origin, request.method)
+    // No body, so no trailers, after a HEAD, 204 or 304 (RFC 9110 §6.4.1).
+    const trailers = request.method === 'HEAD' || status === 204 || status === 304 ? 'none' : request.trailers
+    const head = this.#ctx.rules.compose(rawHeaders, request.route, request.requestId, request.origin, request.method, trailers)
     const body = this.#ctx.oryBody
     if (request.route === 'ory' && body !== undefined && isRewritable(head.contentType, head.contentEncoding)) {
       if (request.method === 'HEAD') {
@@ -111,7 +126,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       return true
     }
     const res = this.#res
-    if (res.destroyed) return false
+    if (clientGone(res)) return false
     if ((res as ServerResponse).write(chunk)) return true
     if (!this.#draining) {
       this.#draining = true
@@ -120,13 +135,28 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     return false
   }
 
-  onComplete(): void {
+  onComplete(trailers: RawTrailers | null): void {
     if (this.#state === BUFFER) {
       void this.#finishRewrite()
       return
     }
     this.#state = DONE
+    if (trailers !== null && this.#request.trailers !== 'none') this.#ctx.rules.addTrailers(this.#res, trailers)
     this.#res.end()
+    this.#done()
+  }
+
+  /** The app switched protocols (101): the client side becomes a tunnel. */
+  onUpgrade(status: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex): void {
+    this.#state = DONE
+    this.#status = status
+    if (clientGone(this.#res)) {
+      upstream.destroy()
+    } else {
+      const request = this.#request
+      const head = this.#ctx.rules.compose((rawHeaders ?? []) as Buffer[], request.route, request.requestId, request.origin, 'GET', 'none')
+      this.#ctx.tunnels.accept(this.#res as UpgradeResponse | Http2ServerResponse, head.headers, upstream)
+    }
     this.#done()
   }
 
@@ -136,7 +166,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#state = DONE
     const res = this.#res
     const failure = upstreamError(error, this.#request.upstreamLabel)
-    if (failure.code === 'ERR_CLIENT_ABORTED' || res.destroyed) {
+    if (failure.code === 'ERR_CLIENT_ABORTED' || clientGone(res)) {
       this.#done()
       return
     }
@@ -153,7 +183,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   /** Called when the client's response closes before it finished: stop the upstream request. */
   clientClosed(): void {
-    if (this.#state !== DONE && !this.#res.writableFinished) this.#abort?.()
+    // writableEnded, not writableFinished: an HTTP/2 response reports itself finished when its
+    // stream is reset (Node's compat layer), which would leave a half-sent body flowing upstream.
+    if (this.#state !== DONE && !this.#res.writableEnded) this.#abort?.()
   }
 
   /** The client drained its buffer: let undici read on. */
@@ -165,7 +197,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   #writeHead(head: ResponseHead): boolean {
     const res = this.#res
-    if (res.destroyed) return false
+    if (clientGone(res)) return false
     try {
       res.writeHead(this.#status, head.headers as unknown as Record<string, string>)
     } catch (error) {

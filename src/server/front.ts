@@ -1,38 +1,154 @@
 import http from 'node:http'
+import http2 from 'node:http2'
+import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Timeouts } from '../config.js'
-import type { RequestPipeline } from './pipeline.js'
+import type { Timeouts, TlsMaterial } from '../config.js'
+import { drain } from '../http-server.js'
+import type { FrontRequest, RequestPipeline } from './pipeline.js'
+import type { FrontResponse } from './forward.js'
+import { sniffPreface } from './preface.js'
+import { upgradeListener, type Tunnels } from './tunnel.js'
 
 /** How often Node checks request timeouts; its 30 s default would let a slowloris live 30 s. */
 const CHECK_INTERVAL_MS = 250
 
 /**
- * The HTTP/1.1 front: a `node:http` server with every timeout explicit and the strict parser
- * forced on (a stray `--insecure-http-parser` in NODE_OPTIONS must not reopen smuggling).
+ * HTTP/2 limits (checklist d5). Node's default of 2^32-1 concurrent streams is what Rapid Reset
+ * style floods feed on; 100 is what browsers and nginx use. The rest are Node's defaults, explicit.
  */
-export function createHttp1Front(pipeline: RequestPipeline, timeouts: Timeouts): http.Server {
-  const server = http.createServer(
-    {
-      insecureHTTPParser: false,
-      requireHostHeader: true,
-      headersTimeout: timeouts.requestHeadersMs,
-      requestTimeout: timeouts.requestMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      connectionsCheckingInterval: Math.min(CHECK_INTERVAL_MS, timeouts.requestHeadersMs),
-      noDelay: true,
+const H2_OPTIONS = {
+  maxSessionMemory: 10,
+  maxHeaderListPairs: 128,
+  settings: {
+    maxConcurrentStreams: 100,
+    maxHeaderListSize: 64 * 1024,
+    // RFC 8441: WebSockets over HTTP/2 (extended CONNECT), so a browser on h2 needs no second connection.
+    enableConnectProtocol: true,
+  },
+} as const
+
+/** A listening socket serving HTTP/1.1 and HTTP/2 into one pipeline. */
+export interface Front {
+  /** The server that listens: plain (HTTP/1.1 and h2c, told apart by the preface) or TLS (h2 and HTTP/1.1 by ALPN). */
+  readonly server: Server
+  /**
+   * Stops accepting, closes tunnels, sends GOAWAY to HTTP/2 sessions and closes idle HTTP/1.1
+   * connections, lets in-flight requests finish for up to `deadlineMs`, then cuts what is left.
+   */
+  close(deadlineMs: number): Promise<void>
+}
+
+type Http1Server = http.Server | http2.Http2SecureServer
+
+/**
+ * Builds the front for `tls` (undefined: plain). Both shapes feed `pipeline.handle` for every
+ * request, HTTP/1.1 upgrades (WebSockets) included, and HTTP/2 extended CONNECT.
+ */
+export function createFront(
+  pipeline: RequestPipeline,
+  tunnels: Tunnels,
+  timeouts: Timeouts,
+  tls: TlsMaterial | undefined,
+): Front {
+  let server: Http1Server
+  let h2: http2.Http2Server | http2.Http2SecureServer
+  if (tls !== undefined) {
+    server = h2 = http2.createSecureServer({
+      ...H2_OPTIONS,
+      cert: tls.cert,
+      key: tls.key,
+      allowHTTP1: true,
+      minVersion: 'TLSv1.2',
+      // A client that never finishes its handshake is as stalled as one that never finishes a head.
+      handshakeTimeout: timeouts.requestHeadersMs,
+    })
+  } else {
+    const plain = http.createServer()
+    const h2c = http2.createServer(H2_OPTIONS)
+    server = plain
+    h2 = h2c
+    routeByPreface(plain, h2c, timeouts.requestHeadersMs)
+  }
+  applyHttp1Limits(server, timeouts)
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  server.on('request', pipeline.handle)
+  server.on('upgrade', upgradeListener(pipeline.handle))
+  server.on('connect', (req: FrontRequest, second: Duplex | FrontResponse) => {
+    // The TLS server reports HTTP/1.1 CONNECT and HTTP/2 CONNECT streams under the same name.
+    if ('stream' in req) pipeline.handle(req, second as FrontResponse)
+    else refuseConnect(second as Duplex)
+  })
+  if (h2 !== server) {
+    h2.on('request', pipeline.handle)
+    h2.on('connect', pipeline.handle)
+  }
+  const sessions = new Set<http2.ServerHttp2Session>()
+  let closing = false
+  h2.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+    // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish.
+    session.setTimeout(timeouts.keepAliveMs, () => session.close())
+    if (closing) session.close()
+  })
+
+  return {
+    server,
+    close: (deadlineMs) => {
+      closing = true
+      tunnels.closeAll()
+      for (const session of sessions) session.close()
+      // Node's TLS HTTP/2 server has the HTTP/1.1 close methods drain() uses for its fallback
+      // connections (its types lack them); the deadline cuts every socket, HTTP/2 ones included.
+      return drain(server as http.Server, deadlineMs, () => {
+        for (const socket of sockets) socket.destroy()
+      })
     },
-    pipeline.handle,
+  }
+}
+
+/**
+ * One plain port, two protocols: the listening HTTP/1.1 server keeps every connection (so its
+ * header and request timeouts keep watching them; a socket handed to a server that never
+ * listened escapes those checks), and passes on the ones that open with the HTTP/2 preface.
+ */
+function routeByPreface(plain: http.Server, h2c: http2.Http2Server, timeoutMs: number): void {
+  const http1 = plain.listeners('connection')[0] as (socket: Socket) => void
+  plain.removeListener('connection', http1)
+  plain.on('connection', (socket: Socket) =>
+    sniffPreface(socket, timeoutMs, (decided, isH2) => {
+      if (isH2) {
+        h2c.emit('connection', decided)
+      } else {
+        http1.call(plain, decided)
+        decided.resume()
+      }
+    }),
   )
-  server.on('connect', refuseConnect)
-  server.on('upgrade', refuseUpgrade)
-  return server
+}
+
+/**
+ * Node's HTTP/1.1 settings, as the properties its connection handler reads: set on `http.Server`
+ * and equally on the TLS server's HTTP/1.1 fallback, whose defaults would otherwise allow 60 s
+ * heads, no keep-alive limit, no Host and a lenient parser. The strict parser is forced on so a
+ * stray `--insecure-http-parser` in NODE_OPTIONS cannot reopen smuggling.
+ */
+function applyHttp1Limits(server: Http1Server, timeouts: Timeouts): void {
+  Object.assign(server, {
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+    headersTimeout: timeouts.requestHeadersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionsCheckingInterval: Math.min(CHECK_INTERVAL_MS, timeouts.requestHeadersMs),
+  })
 }
 
 /** CONNECT would turn the proxy into an open tunnel (checklist b9). */
-function refuseConnect(_req: http.IncomingMessage, socket: Duplex): void {
+function refuseConnect(socket: Duplex): void {
   socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-}
-
-function refuseUpgrade(_req: http.IncomingMessage, socket: Duplex): void {
-  socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
 }

@@ -21,6 +21,7 @@ const RATE_LIMIT = 15
 const AC_REQUEST_METHOD = 16
 const AC_REQUEST_HEADERS = 17
 const PSEUDO_AUTHORITY = 18
+const PSEUDO_PROTOCOL = 19
 
 const KINDS = new Map<string, number>([
   // RFC 9110 §7.6.1 and the checklist's a1 list; `expect` because undici refuses it (Node answers
@@ -63,7 +64,7 @@ const KINDS = new Map<string, number>([
   [':method', DROP],
   [':path', DROP],
   [':scheme', DROP],
-  [':protocol', DROP],
+  [':protocol', PSEUDO_PROTOCOL],
 ])
 
 /** What the route does with the client's credentials and rate-limit header. */
@@ -86,6 +87,10 @@ export class InboundHeaders {
   hostCount = 0
   /** `:authority` on HTTP/2; must agree with any `host` header. */
   authority: string | undefined = undefined
+  /** `:protocol` of an HTTP/2 extended CONNECT (RFC 8441), e.g. `websocket`. */
+  protocol: string | undefined = undefined
+  /** The client accepts trailers (`TE: trailers`, RFC 9110 §10.1.4). */
+  teTrailers = false
   /** All `Cookie` lines and HTTP/2 crumbs, joined with `; ` as they go upstream. */
   cookie: string | undefined = undefined
   authorization: string | undefined = undefined
@@ -124,7 +129,10 @@ export class InboundHeaders {
           break
         case TE:
           // Only `trailers` means anything end to end (RFC 9110 §10.1.4).
-          if (value.trim().toLowerCase() === 'trailers') forward.push(name, 'trailers')
+          if (value.trim().toLowerCase() === 'trailers') {
+            this.teTrailers = true
+            forward.push(name, 'trailers')
+          }
           break
         case HOST:
           this.hostCount++
@@ -132,6 +140,9 @@ export class InboundHeaders {
           break
         case PSEUDO_AUTHORITY:
           this.authority = value
+          break
+        case PSEUDO_PROTOCOL:
+          this.protocol = value
           break
         case COOKIE:
           this.cookie = this.cookie === undefined ? value : `${this.cookie}; ${value}`

@@ -1,19 +1,20 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import { v4 as uuid } from '@napi-rs/uuid'
-import type { Pool } from 'undici'
+import type { Dispatcher } from 'undici'
 import type { ProxyConfig } from '../config.js'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CorsPolicy } from './cors.js'
 import { renderErrorPage } from './error-page.js'
-import { ForwardHandler, type ForwardContext, type FrontResponse, type RequestInfo } from './forward.js'
+import { clientGone, ForwardHandler, type ForwardContext, type FrontResponse, type RequestInfo } from './forward.js'
 import { InboundHeaders, type ScanPolicy } from './inbound-headers.js'
 import { LogoutForwardHandler, logoutKind, readSmallBody, sessionTokenOf } from './logout.js'
-import { checkRequest, type Rejection } from './request-guard.js'
+import { checkRequest, checkUpgrade, type Rejection } from './request-guard.js'
 import { ResponseHeaderRules } from './response-headers.js'
 import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
 import { ORY_PREFIX, routeOf, upstreamPath, type Route } from './router.js'
+import { UpgradeResponse, websocketKey, type Tunnels } from './tunnel.js'
 import { UpstreamHeaderRules, type OryRequestOptions } from './upstream-headers.js'
 
 export type FrontRequest = IncomingMessage | Http2ServerRequest
@@ -41,8 +42,11 @@ export interface SessionGate {
 }
 
 export interface PipelineDeps {
-  readonly app: Pool
-  readonly ory: Pool
+  readonly app: Dispatcher
+  /** App-bound WebSocket upgrades (HTTP/1.1 even when `app` speaks HTTP/2). */
+  readonly appTunnel: Dispatcher
+  readonly ory: Dispatcher
+  readonly tunnels: Tunnels
   readonly logger: Logger
   readonly gate?: SessionGate | undefined
   readonly oryRequest?: OryRequestOptions | undefined
@@ -105,6 +109,7 @@ export class RequestPipeline {
       rules: new ResponseHeaderRules(config, this.#cors),
       oryBody,
       logger: deps.logger,
+      tunnels: deps.tunnels,
       respondError: (res, error, request) => this.#respondError(res, error, request),
       onDone: deps.logger.debugEnabled ? (request, status) => this.#logRequest(request, status) : undefined,
     }
@@ -117,6 +122,9 @@ export class RequestPipeline {
     const method = req.method!
     const route = routeOf(target, this.#deps.gate !== undefined)
     const inbound = new InboundHeaders(req.rawHeaders, this.#policies[route])
+    const h2 = req.httpVersionMajor === 2
+    // An HTTP/1.1 upgrade, or an HTTP/2 extended CONNECT (RFC 8441), both only for WebSockets.
+    const upgrade = res instanceof UpgradeResponse || inbound.protocol !== undefined
     const requestId =
       inbound.requestId !== undefined && REQUEST_ID.test(inbound.requestId) ? inbound.requestId : uuid()
     const request: RequestInfo = {
@@ -128,8 +136,13 @@ export class RequestPipeline {
       accept: inbound.accept,
       upstreamLabel: this.#labels[route],
       startedAt: this.#deps.logger.debugEnabled ? performance.now() : 0,
+      upgrade,
+      // HTTP/2 always carries trailers; HTTP/1.1 only to a client that said `TE: trailers`.
+      trailers: h2 ? 'h2' : inbound.teTrailers && req.httpVersion === '1.1' ? 'h1' : 'none',
     }
-    const rejection = checkRequest(method, target, req.httpVersion, inbound, this.viaPseudonym)
+    const rejection =
+      checkRequest(method, target, req.httpVersion, inbound, this.viaPseudonym) ??
+      (upgrade ? checkUpgrade(method, route, inbound) : undefined)
     if (rejection !== undefined) return this.#reject(res, rejection, request)
     if (method === 'OPTIONS' && inbound.accessControlRequestMethod !== undefined) {
       return this.#preflight(res, inbound, request)
@@ -165,7 +178,7 @@ export class RequestPipeline {
     authorization: string | undefined,
     logout?: LogoutWatch,
   ): void {
-    if (res.destroyed) return
+    if (clientGone(res)) return
     const route = request.route
     const upstream = route === 'app' ? this.#config.app : this.#config.ory
     const headers = this.#upstream.complete(inbound, route, req.socket?.remoteAddress, request.requestId, authorization)
@@ -173,13 +186,17 @@ export class RequestPipeline {
       logout === undefined
         ? new ForwardHandler(res, this.#forward, request)
         : new LogoutForwardHandler(res, this.#forward, request, logout.onAccepted)
-    const pool = route === 'app' ? this.#deps.app : this.#deps.ory
+    const upgrade = request.upgrade
+    // The app upgrades over HTTP/1.1: an HTTP/2 client's extended CONNECT becomes a GET with a key.
+    if (upgrade && request.method === 'CONNECT') headers.push('sec-websocket-key', websocketKey())
+    const pool = route === 'ory' ? this.#deps.ory : upgrade ? this.#deps.appTunnel : this.#deps.app
     pool.dispatch(
       {
         path: upstreamPath(route, request.target, upstream.pathPrefix),
-        method: request.method as 'GET',
+        method: upgrade ? 'GET' : (request.method as 'GET'),
         headers,
-        body: logout?.body ?? (hasBody(req, inbound) ? req : null),
+        body: upgrade ? null : (logout?.body ?? (hasBody(req, inbound) ? req : null)),
+        upgrade: upgrade ? 'websocket' : null,
       },
       handler,
     )
@@ -258,7 +275,7 @@ export class RequestPipeline {
   }
 
   #respondError(res: FrontResponse, error: ProxyError, request: RequestInfo): void {
-    if (res.destroyed || res.headersSent) return
+    if (clientGone(res) || res.headersSent) return
     if (error.code === 'ERR_CLIENT_ABORTED') return void res.destroy()
     const extra = error.statusCode === 503 ? ['retry-after', '5'] : []
     this.#writeAnswer(res, error.statusCode, STATUS_CODES[error.statusCode] ?? 'Error', error.message, request, extra)

@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
 import type { ProxyConfig } from '../config.js'
-import { drain, listen } from '../http-server.js'
+import { listen } from '../http-server.js'
 import { silentLogger, type Logger } from '../logger.js'
-import { createHttp1Front } from './front.js'
+import { createFront } from './front.js'
 import { RequestPipeline, type SessionGate } from './pipeline.js'
+import { Tunnels } from './tunnel.js'
 import type { OryRequestOptions } from './upstream-headers.js'
-import { closePool, createPool } from './upstreams.js'
+import { closePool, createAppPools, createPool } from './upstreams.js'
 
 export interface ProxyDeps {
   readonly logger?: Logger | undefined
@@ -19,49 +19,53 @@ export interface ProxyDeps {
 /** A running proxy. `close()` drains in-flight requests (bounded), then closes the pools and the gate. */
 export interface ProxyHandle {
   readonly port: number
-  /** `http://127.0.0.1:<port>`-style address the proxy listens on (not the publish-url). */
+  /** `http://127.0.0.1:<port>`-style address the proxy listens on (not the publish-url); `https:` with TLS. */
   readonly address: string
+  /** WebSocket tunnels open now. */
+  readonly tunnels: number
   close(): Promise<void>
 }
 
 /** Starts the proxy described by `config` and resolves once it is listening. */
 export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Promise<ProxyHandle> {
   const logger = deps.logger ?? silentLogger
-  const app = createPool(config.app, config.timeouts, config.upstreamConnections)
+  const { app, appTunnel } = createAppPools(config)
   const ory = createPool(config.ory, config.timeouts, config.upstreamConnections)
+  const pools = appTunnel === app ? [app, ory] : [app, appTunnel, ory]
+  const tunnels = new Tunnels(config.timeouts.tunnelIdleMs)
   const pipeline = new RequestPipeline(config, {
     app,
+    appTunnel,
     ory,
+    tunnels,
     logger,
     gate: deps.gate,
     oryRequest: deps.oryRequest,
     maxRewriteBytes: deps.maxRewriteBytes,
   })
-  const server = createHttp1Front(pipeline, config.timeouts)
+  const front = createFront(pipeline, tunnels, config.timeouts, config.tls)
   try {
-    await listen(server, config.listen.port, config.listen.host)
+    await listen(front.server, config.listen.port, config.listen.host)
   } catch (error) {
-    await Promise.all([app.destroy(), ory.destroy(), deps.gate?.close?.()])
+    await Promise.all([...pools.map((pool) => pool.destroy()), deps.gate?.close?.()])
     throw error
   }
-  const { port, address, family } = server.address() as AddressInfo
+  const { port, address, family } = front.server.address() as AddressInfo
   const host = family === 'IPv6' ? `[${address}]` : address
   let closing: Promise<void> | undefined
   return {
     port,
-    address: `http://${host}:${port}`,
-    close: () => (closing ??= shutdown(server, config.timeouts.shutdownMs, () =>
-      Promise.all([
-        closePool(app, config.timeouts.shutdownMs),
-        closePool(ory, config.timeouts.shutdownMs),
-        deps.gate?.close?.(),
-      ]).then(() => undefined),
-    )),
+    address: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
+    get tunnels() {
+      return tunnels.size
+    },
+    // Drain the front first (bounded), then the pools the drained requests used, and the gate.
+    close: () =>
+      (closing ??= front
+        .close(config.timeouts.shutdownMs)
+        .then(() =>
+          Promise.all([...pools.map((pool) => closePool(pool, config.timeouts.shutdownMs)), deps.gate?.close?.()]),
+        )
+        .then(() => undefined)),
   }
-}
-
-/** Drains the front (bounded by `deadlineMs`), then closes the upstream pools. */
-async function shutdown(server: Server, deadlineMs: number, closeUpstreams: () => Promise<void>): Promise<void> {
-  await drain(server, deadlineMs)
-  await closeUpstreams()
 }

@@ -1,4 +1,5 @@
 import type { InboundHeaders } from './inbound-headers.js'
+import type { Route } from './router.js'
 
 /** Why a request is answered by the proxy itself and never forwarded. */
 export interface Rejection {
@@ -21,6 +22,9 @@ const HOST_INVALID = rejection(400, 'Bad Request', 'The Host header is not a hos
 const HOST_MISMATCH = rejection(400, 'Bad Request', 'The host header disagrees with :authority (RFC 9113 §8.3.1).')
 const TARGET_FORM = rejection(400, 'Bad Request', 'The request target must be a path starting with a single "/".')
 const TARGET_DOTS = rejection(400, 'Bad Request', 'The request path must not contain "." or ".." segments.')
+const UPGRADE_TOKEN = rejection(400, 'Bad Request', 'Only WebSocket upgrades are proxied (Upgrade: websocket).')
+const UPGRADE_METHOD = rejection(400, 'Bad Request', 'A WebSocket opening handshake is a GET without a body (RFC 6455 §4.1).')
+const UPGRADE_ROUTE = rejection(400, 'Bad Request', 'The JWKS endpoint does not speak WebSocket.')
 export const LOOP = rejection(508, 'Loop Detected', 'This request has already passed through this proxy.')
 
 /** host[:port] with a reg-name (letters, digits, `.`, `-`, `_`) or a bracketed IPv6 literal. */
@@ -40,7 +44,8 @@ export function checkRequest(
   headers: InboundHeaders,
   viaPseudonym: string,
 ): Rejection | undefined {
-  if (method === 'CONNECT' || method === 'TRACE') return METHOD_NOT_ALLOWED
+  // HTTP/2 extended CONNECT (RFC 8441) names a protocol and a path; checkUpgrade decides on it.
+  if ((method === 'CONNECT' && headers.protocol === undefined) || method === 'TRACE') return METHOD_NOT_ALLOWED
   const h2 = headers.authority !== undefined
   if (!h2 && httpVersion !== '1.1' && httpVersion !== '1.0') return VERSION
   if (headers.transferEncoding !== undefined) {
@@ -60,5 +65,22 @@ export function checkRequest(
     if (DOT_SEGMENT.test(query === -1 ? target : target.slice(0, query))) return TARGET_DOTS
   }
   if (headers.via !== undefined && headers.via.includes(viaPseudonym)) return LOOP
+  return undefined
+}
+
+/**
+ * For an upgrade (HTTP/1.1 `Connection: upgrade`, or an HTTP/2 CONNECT with `:protocol`): only a
+ * WebSocket handshake may pass. Any other token, `h2c` included, would let a client speak another
+ * protocol to the app past the per-request checks and the JWT ("h2c smuggling", checklist a10, b8).
+ */
+export function checkUpgrade(method: string, route: Route, headers: InboundHeaders): Rejection | undefined {
+  const h2 = headers.protocol !== undefined
+  const token = h2 ? headers.protocol! : headers.upgrade
+  if (token === undefined || token.trim().toLowerCase() !== 'websocket') return UPGRADE_TOKEN
+  if (method !== (h2 ? 'CONNECT' : 'GET')) return UPGRADE_METHOD
+  if ((headers.contentLength !== undefined && headers.contentLength !== '0') || headers.transferEncoding !== undefined) {
+    return UPGRADE_METHOD
+  }
+  if (route === 'jwks') return UPGRADE_ROUTE
   return undefined
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { ProxyConfig } from '../config.js'
 import { nominatedHeaders, removeNominated } from './hop-by-hop.js'
 import type { CorsPolicy } from './cors.js'
@@ -13,6 +14,7 @@ const LOCATION = 4
 const CONTENT_TYPE = 5
 const CONTENT_ENCODING = 6
 const CONTENT_LENGTH = 7
+const TRAILER = 8
 
 const KINDS = new Map<string, number>([
   ['connection', CONNECTION],
@@ -20,7 +22,9 @@ const KINDS = new Map<string, number>([
   ['proxy-connection', DROP],
   ['transfer-encoding', DROP],
   ['upgrade', DROP],
-  ['trailer', DROP],
+  ['te', DROP],
+  ['http2-settings', DROP],
+  ['trailer', TRAILER],
   // The proxy sets its own; two would make browsers reject the response (ory/cli#344).
   ['access-control-allow-origin', DROP],
   ['access-control-allow-credentials', DROP],
@@ -33,6 +37,44 @@ const KINDS = new Map<string, number>([
   ['content-encoding', CONTENT_ENCODING],
   ['content-length', CONTENT_LENGTH],
 ])
+
+/**
+ * How a client takes trailers: `h2` always (RFC 9113 §8.1); `h1` only in a chunked body, which
+ * Node uses when no Content-Length is given; `none` drops them.
+ */
+export type TrailerMode = 'none' | 'h1' | 'h2'
+
+/**
+ * Fields that never travel as trailers: framing, routing and connection fields (RFC 9110 §6.5.1),
+ * and anything Node's HTTP/2 layer refuses in a trailer block.
+ */
+const FORBIDDEN_TRAILERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'content-length',
+  'content-encoding',
+  'content-type',
+  'host',
+  'authorization',
+  'set-cookie',
+])
+
+/** Trailers as undici reports them: a flat raw list from HTTP/1.1, an object from HTTP/2. */
+export type RawTrailers = readonly (Buffer | string)[] | Readonly<Record<string, unknown>>
+
+function isList(trailers: RawTrailers): trailers is readonly (Buffer | string)[] {
+  return Array.isArray(trailers)
+}
+
+function latin1(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('latin1')
+}
 
 /** The response head as the client will get it, plus what a body rewrite needs to know. */
 export interface ResponseHead {
@@ -77,8 +119,16 @@ export class ResponseHeaderRules {
    * Builds the client-facing head from undici's raw response headers. Nominated hop-by-hop headers
    * are removed before the proxy's own are appended.
    */
-  compose(raw: readonly Buffer[], route: Route, requestId: string, origin: string | undefined, method: string): ResponseHead {
+  compose(
+    raw: readonly Buffer[],
+    route: Route,
+    requestId: string,
+    origin: string | undefined,
+    method: string,
+    trailers: TrailerMode,
+  ): ResponseHead {
     const headers: string[] = []
+    let trailer: string | undefined
     let nominated: Set<string> | undefined
     let contentType: string | undefined
     let contentEncoding: string | undefined
@@ -114,12 +164,20 @@ export class ResponseHeaderRules {
           contentLengthIndex = headers.length + 1
           headers.push(name, value)
           break
+        case TRAILER:
+          trailer = trailer === undefined ? value : `${trailer}, ${value}`
+          break
       }
     }
     if (nominated !== undefined) {
       removeNominated(headers, nominated)
       contentLengthIndex = headers.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'content-length')
       if (contentLengthIndex !== -1) contentLengthIndex++
+    }
+    // Announce trailers only where they can follow: Node refuses a `Trailer` header on an
+    // HTTP/1.1 response that is not chunked (ERR_HTTP_TRAILER_INVALID).
+    if (trailer !== undefined && (trailers === 'h2' || (trailers === 'h1' && contentLengthIndex === -1))) {
+      headers.push('trailer', trailer)
     }
     this.addProxyHeaders(headers, requestId, origin, method)
     return { headers, contentType, contentEncoding, contentLengthIndex }
@@ -129,5 +187,32 @@ export class ResponseHeaderRules {
   addProxyHeaders(headers: string[], requestId: string, origin: string | undefined, method: string): void {
     headers.push('strict-transport-security', 'max-age=0;', 'x-request-id', requestId)
     this.#cors.addResponseHeaders(headers, origin, method)
+  }
+
+  /**
+   * Adds the upstream's trailers (undici gives HTTP/1.1 ones as raw buffers, HTTP/2 ones as an
+   * object) to the client response, minus the fields that must not be trailers. A trailer Node
+   * still refuses is dropped, never allowed to fail a body that was already sent.
+   */
+  addTrailers(res: { addTrailers: ServerResponse['addTrailers'] }, trailers: RawTrailers): void {
+    const relayed: Record<string, string> = {}
+    let any = false
+    const add = (name: string, value: string) => {
+      const lower = name.toLowerCase()
+      if (lower.charCodeAt(0) === 58 /* : */ || FORBIDDEN_TRAILERS.has(lower)) return
+      relayed[lower] = relayed[lower] === undefined ? value : `${relayed[lower]}, ${value}`
+      any = true
+    }
+    if (isList(trailers)) {
+      for (let i = 0; i < trailers.length; i += 2) add(latin1(trailers[i]!), latin1(trailers[i + 1]!))
+    } else {
+      for (const [name, value] of Object.entries(trailers)) add(name, Array.isArray(value) ? value.join(', ') : String(value))
+    }
+    if (!any) return
+    try {
+      res.addTrailers(relayed)
+    } catch {
+      // ERR_INVALID_CHAR and the like: the body is complete without them.
+    }
   }
 }

@@ -1,14 +1,18 @@
-import { Pool } from 'undici'
-import type { Timeouts, Upstream } from '../config.js'
+import { H2CClient, Pool, type Dispatcher } from 'undici'
+import type { ProxyConfig, Timeouts, Upstream } from '../config.js'
+
+/** Streams one HTTP/2 connection carries to the app, as browsers and nginx allow. */
+const APP_H2_STREAMS = 100
 
 /**
  * One keep-alive undici Pool per upstream origin. Timeouts are always explicit: undici's defaults
- * (300 s) would hide a hung app for five minutes.
+ * (300 s) would hide a hung app for five minutes. `allowH2` lets ALPN choose HTTP/2 on https.
  */
-export function createPool(upstream: Upstream, timeouts: Timeouts, connections: number): Pool {
+export function createPool(upstream: Upstream, timeouts: Timeouts, connections: number, allowH2 = false): Pool {
   return new Pool(upstream.origin, {
     connections,
     pipelining: 1,
+    allowH2,
     headersTimeout: timeouts.upstreamHeadersMs,
     bodyTimeout: timeouts.upstreamBodyMs,
     // Below Node's default server keepAliveTimeout (5 s), so the app never closes a socket we are
@@ -18,8 +22,37 @@ export function createPool(upstream: Upstream, timeouts: Timeouts, connections: 
   })
 }
 
-/** Closes a pool gracefully, destroying it if in-flight requests outlast `deadlineMs`. */
-export async function closePool(pool: Pool, deadlineMs: number): Promise<void> {
+export interface AppDispatchers {
+  /** Every app request but WebSocket upgrades. */
+  readonly app: Dispatcher
+  /** WebSocket upgrades: always HTTP/1.1, the one version every dev server upgrades on. */
+  readonly appTunnel: Dispatcher
+}
+
+/**
+ * The app's dispatchers. With `--app-h2`, an https app gets a pool that negotiates h2 by ALPN and
+ * an http app one h2c connection with prior knowledge (RFC 9113 §3.3), streams multiplexed on it;
+ * upgrades then get their own HTTP/1.1 pool. Otherwise one HTTP/1.1 pool serves both.
+ */
+export function createAppPools(config: ProxyConfig): AppDispatchers {
+  const { app, timeouts, upstreamConnections } = config
+  const http1 = createPool(app, timeouts, upstreamConnections)
+  if (!config.appH2) return { app: http1, appTunnel: http1 }
+  const h2: Dispatcher = app.secure
+    ? createPool(app, timeouts, upstreamConnections, true)
+    : new H2CClient(app.origin, {
+        maxConcurrentStreams: APP_H2_STREAMS,
+        pipelining: APP_H2_STREAMS,
+        headersTimeout: timeouts.upstreamHeadersMs,
+        bodyTimeout: timeouts.upstreamBodyMs,
+        keepAliveTimeout: 4_000,
+        connectTimeout: timeouts.upstreamConnectMs,
+      })
+  return { app: h2, appTunnel: http1 }
+}
+
+/** Closes a dispatcher gracefully, destroying it if in-flight requests outlast `deadlineMs`. */
+export async function closePool(pool: Dispatcher, deadlineMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<'late'>((resolve) => {
     timer = setTimeout(resolve, deadlineMs, 'late')

@@ -3,7 +3,7 @@ import { buildConfig, type ProxyOptions } from '../../src/config.js'
 import { startProxy, type ProxyDeps, type ProxyHandle } from '../../src/server/proxy.js'
 
 export interface TestProxy extends ProxyHandle {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https:` when the proxy serves TLS) */
   readonly url: string
 }
 
@@ -27,5 +27,13 @@ export async function startTestProxy(
   })
   const handle = await startProxy(config, deps)
   t.after(() => handle.close())
-  return { ...handle, close: () => handle.close(), url: `http://127.0.0.1:${handle.port}` }
+  return {
+    port: handle.port,
+    address: handle.address,
+    get tunnels() {
+      return handle.tunnels
+    },
+    close: () => handle.close(),
+    url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${handle.port}`,
+  }
 }
