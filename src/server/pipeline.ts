@@ -118,7 +118,8 @@ export class RequestPipeline {
   /** The `request` listener for both fronts. */
   readonly handle = (req: FrontRequest, res: FrontResponse): void => {
     if ((req.socket as MarkableSocket)?.[kRefused]) return void res.destroy()
-    const target = req.url!
+    // An HTTP/2 CONNECT without :protocol has no :path (RFC 9113 §8.5); it is refused below.
+    const target = req.url ?? ''
     const method = req.method!
     const route = routeOf(target, this.#deps.gate !== undefined)
     const inbound = new InboundHeaders(req.rawHeaders, this.#policies[route])

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import http2 from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import { test, type TestContext } from 'node:test'
+import { request } from 'undici'
+import { h2Connect, h2Request } from '../helpers/h2.js'
+import { startTestProxy } from '../helpers/proxy.js'
+import { raw } from '../helpers/raw.js'
+import { FakeSessionGate } from '../helpers/session-gate.js'
+import { startUpstream } from '../helpers/upstream.js'
+
+test('h2c (prior knowledge) and HTTP/1.1 share the plain port', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  const h2 = await h2Request(session, { ':path': '/over-h2', ':authority': 'localhost:4000' })
+  assert.equal(h2.status, 200)
+  assert.equal(JSON.parse(h2.body.toString()).url, '/over-h2')
+  const h1 = await request(`${proxy.url}/over-h1`)
+  assert.equal(h1.statusCode, 200)
+  assert.equal(((await h1.body.json()) as { url: string }).url, '/over-h1')
+  assert.deepEqual(
+    app.requests.map((seen) => seen.url),
+    ['/over-h2', '/over-h1'],
+  )
+})
+
+test('h2 → HTTP/1.1 mapping: one Host from :authority, no pseudo-headers, cookie crumbs joined', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url, { publishUrl: 'http://localhost:4000' })
+  const session = await h2Connect(t, proxy.url)
+  const res = await h2Request(
+    session,
+    { ':method': 'POST', ':path': '/form?x=1', ':authority': 'localhost:4000', cookie: ['a=1', 'b=2'], 'x-kept': 'yes' },
+    'hello',
+  )
+  assert.equal(res.status, 200)
+  const seen = app.requests[0]!
+  assert.equal(seen.method, 'POST')
+  assert.equal(seen.url, '/form?x=1')
+  assert.deepEqual(seen.headers.host, ['localhost:4000'])
+  assert.deepEqual(seen.headers.cookie, ['a=1; b=2'])
+  assert.deepEqual(seen.headers['x-kept'], ['yes'])
+  assert.deepEqual(seen.headers['x-forwarded-host'], ['localhost:4000'])
+  assert.deepEqual(seen.headers['x-forwarded-proto'], ['http'])
+  assert.equal(seen.body.toString(), 'hello')
+  const names = seen.rawHeaders.filter((_, i) => i % 2 === 0)
+  assert.ok(!names.some((name) => name.startsWith(':')), `no pseudo-headers upstream: ${names.join(', ')}`)
+})
+
+test('the whole pipeline runs for h2: JWT from the session gate, client Authorization replaced, Ory rewrites', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startUpstream(t, (_req, res) => {
+    res.writeHead(303, [
+      'location',
+      `http://127.0.0.1:${ory.port}/self-service/login/browser?flow=1`,
+      'set-cookie',
+      'csrf=1; Path=/; HttpOnly',
+      'set-cookie',
+      'ory_session_test=alice; Path=/; HttpOnly',
+    ])
+    res.end()
+  })
+  const gate = new FakeSessionGate()
+  const proxy = await startTestProxy(t, app.url, ory.url, { publishUrl: 'http://localhost:4000' }, { gate })
+  const session = await h2Connect(t, proxy.url)
+
+  const toApp = await h2Request(session, {
+    ':path': '/dashboard',
+    ':authority': 'localhost:4000',
+    cookie: ['theme=dark', 'ory_session_test=alice'],
+    authorization: 'Bearer forged',
+  })
+  assert.equal(toApp.status, 200)
+  assert.deepEqual(app.requests[0]!.headers.authorization, ['Bearer test-jwt.alice'])
+  assert.deepEqual(gate.asked, ['theme=dark; ory_session_test=alice'])
+
+  const toOry = await h2Request(session, { ':path': '/.ory/self-service/login/browser', ':authority': 'localhost:4000' })
+  assert.equal(toOry.status, 303)
+  assert.equal(toOry.headers.location, 'http://localhost:4000/.ory/self-service/login/browser?flow=1')
+  assert.deepEqual(toOry.headers['set-cookie'], ['csrf=1; Path=/; HttpOnly; SameSite=Lax', 'ory_session_test=alice; Path=/; HttpOnly; SameSite=Lax'])
+  assert.equal(toOry.headers['strict-transport-security'], 'max-age=0;')
+  assert.equal(ory.requests[0]!.url, '/self-service/login/browser')
+})
+
+test('h2: a host header that disagrees with :authority is refused with 400 and reaches nobody', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  const res = await h2Request(session, { ':path': '/', ':authority': 'localhost:4000', host: 'evil.example' })
+  assert.equal(res.status, 400)
+  assert.match(res.body.toString(), /disagrees with :authority/)
+  assert.equal(app.requests.length, 0)
+})
+
+test('h2: connection-specific response headers from the app never reach the HTTP/2 client', async (t) => {
+  const app = await startUpstream(t)
+  app.server.removeAllListeners('request')
+  app.server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.socket!.end(
+      'HTTP/1.1 200 OK\r\nConnection: X-Secret, close\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n' +
+        'Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nTE: gzip\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n' +
+        'X-Public: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    )
+  })
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  const res = await h2Request(session, { ':path': '/', ':authority': 'localhost:4000' })
+  assert.equal(res.status, 200)
+  assert.equal(res.body.toString(), 'hello')
+  for (const name of ['connection', 'x-secret', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'http2-settings', 'transfer-encoding']) {
+    assert.equal(res.headers[name], undefined, `${name} must not reach the client`)
+  }
+  assert.equal(res.headers['x-public'], '2')
+  // Both lines arrive (ory proxy adds SameSite=Lax on a plain-http publish-url).
+  assert.deepEqual(res.headers['set-cookie'], ['a=1; SameSite=Lax', 'b=2; SameSite=Lax'])
+})
+
+/** An app that reports, for its one request, how it ended: completely, or aborted after `bytes`. */
+async function startAbortWatchingApp(t: TestContext) {
+  let reportArrival!: () => void
+  const arrived = new Promise<void>((resolve) => (reportArrival = resolve))
+  let reportEnd!: (outcome: { complete: boolean; bytes: number }) => void
+  const ended = new Promise<{ complete: boolean; bytes: number }>((resolve) => (reportEnd = resolve))
+  let requests = 0
+  const server = http.createServer((req, res) => {
+    requests++
+    let bytes = 0
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      reportArrival()
+    })
+    req.on('error', () => {})
+    req.on('close', () => reportEnd({ complete: req.complete, bytes }))
+    req.on('end', () => res.end('complete'))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrived,
+    ended,
+    get requests() {
+      return requests
+    },
+  }
+}
+
+test('h2: a body shorter than its content-length aborts the app’s request, never completes it', async (t) => {
+  const app = await startAbortWatchingApp(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  const stream = session.request({ ':method': 'POST', ':path': '/upload', ':authority': 'localhost', 'content-length': '10' })
+  const reset = new Promise<void>((resolve) => stream.on('close', () => resolve()))
+  stream.on('error', () => {})
+  stream.write('abc')
+  await app.arrived
+  stream.end()
+  assert.deepEqual(await app.ended, { complete: false, bytes: 3 })
+  await reset
+  assert.equal(stream.rstCode, http2.constants.NGHTTP2_PROTOCOL_ERROR)
+})
+
+test('h2: a stream the client cancels mid-body aborts the app’s request', async (t) => {
+  const app = await startAbortWatchingApp(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  // No content-length: the body is relayed chunked, so only an abort can tell the app it was cut.
+  const stream = session.request({ ':method': 'POST', ':path': '/upload', ':authority': 'localhost' })
+  stream.on('error', () => {})
+  stream.write('abc')
+  await app.arrived
+  // destroy(), not close(): close() ends the body cleanly (END_STREAM) before its RST_STREAM.
+  stream.destroy(new Error('client gave up'))
+  assert.deepEqual(await app.ended, { complete: false, bytes: 3 })
+  // The proxy keeps serving on the same session.
+  const after = await h2Request(session, { ':path': '/after', ':authority': 'localhost' })
+  assert.equal(after.status, 200)
+})
+
+test('h2 settings bound the session: 100 concurrent streams, extended CONNECT on', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = http2.connect(proxy.url)
+  t.after(() => session.destroy())
+  const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve))
+  assert.equal(settings.maxConcurrentStreams, 100)
+  assert.equal(settings.maxHeaderListSize, 64 * 1024)
+  assert.equal(settings.enableConnectProtocol, true)
+})
+
+test('a stalled client on the shared port is cut: partial head, silence, or a partial preface (1 s timeout)', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { requestHeadersMs: 1000 } })
+  const [partialHead, silent, partialPreface] = await Promise.all([
+    raw(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ', 2000),
+    raw(proxy.port, '', 2000),
+    raw(proxy.port, 'PRI * HTTP/2.0\r\n', 2000),
+  ])
+  assert.equal(partialHead.closed, true, 'partial head closed within 2 s')
+  assert.deepEqual(partialHead.statuses, [408])
+  assert.equal(silent.closed, true, 'silent connection closed within 2 s')
+  assert.equal(partialPreface.closed, true, 'partial preface closed within 2 s')
+  assert.equal(app.requests.length, 0)
+})
+
+test('shutdown sends GOAWAY: an in-flight h2 stream finishes, then the session closes', async (t) => {
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let arrived!: () => void
+  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
+  const app = await startUpstream(t, (_req, res) => {
+    arrived()
+    void released.then(() => res.end('finished'))
+  })
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()))
+  const inFlight = h2Request(session, { ':path': '/slow', ':authority': 'localhost' })
+  await arrivedAtApp
+  const closed = proxy.close()
+  await goaway
+  release()
+  const res = await inFlight
+  assert.equal(res.status, 200)
+  assert.equal(res.body.toString(), 'finished')
+  await closed
+})
