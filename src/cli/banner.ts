@@ -6,6 +6,8 @@ export interface BannerOptions {
   readonly quiet: boolean
   /** With the built-in identity server: where its identities live (`dev only, in-memory`). */
   readonly identityStore?: string | undefined
+  /** Where the HTTPS certificate comes from, when the proxy serves HTTPS. */
+  readonly tls?: string | undefined
 }
 
 /**
@@ -31,7 +33,8 @@ export function printBanner(logger: Logger, config: ProxyConfig, options: Banner
         ? []
         : [`  auth: ${options.identityStore}; sign up at ${url}/.ory/ui/registration`]),
       `  jwt:  ${jwt}`,
-      `  listening on port ${config.listen.port}`,
+      ...(options.tls === undefined ? [] : [`  tls:  ${options.tls}`]),
+      `  listening on port ${config.listen.port}${options.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'}`,
       '',
     ].join('\n'),
   )

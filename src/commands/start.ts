@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { endpointOrBuiltIn } from '../cli/identity.js'
 import { resolveOryEndpoint } from '../cli/ory-endpoint.js'
+import { resolveTls } from '../cli/tls-options.js'
 import { printBanner } from '../cli/banner.js'
 import { handleSignals } from '../cli/signals.js'
 import type { SessionSettings } from '../session/gate.js'
@@ -38,6 +39,10 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       command: '<%= config.bin %> <%= command.id %> http://localhost:3000 --sdk-url http://localhost:4433 --no-jwt',
     },
     {
+      description: 'Serve HTTPS (HTTP/2 and HTTP/1.1) with a development certificate kept in ./localhost.pem:',
+      command: '<%= config.bin %> <%= command.id %> http://localhost:3000 --sdk-url http://localhost:4433 --https --dev-cert ./localhost.pem',
+    },
+    {
       description: 'Serve on another port, published behind a gateway:',
       command: '<%= config.bin %> <%= command.id %> http://localhost:3000 https://gateway.local:5000 --port 8080',
     },
@@ -49,7 +54,7 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       required: false,
     }),
     'publish-url': Args.string({
-      description: 'The URL the browser uses to reach the proxy (no path). Default: http://localhost:<port>.',
+      description: 'The URL the browser uses to reach the proxy (no path). Default: http://localhost:<port> (https with --https).',
       required: false,
     }),
   }
@@ -120,6 +125,23 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       summary: 'Total time for Ory to answer /sessions/whoami before a request with credentials gets 503.',
       default: `${DEFAULTS.whoamiTimeoutMs / 1000}s`,
     }),
+    https: Flags.boolean({
+      summary: 'Serve HTTPS: HTTP/2 and HTTP/1.1 on the one port (ALPN). Without --tls-cert, a self-signed certificate for localhost is made.',
+      default: false,
+    }),
+    'tls-cert': Flags.string({
+      summary: 'PEM certificate (chain) to serve HTTPS with; needs --tls-key, implies --https.',
+    }),
+    'tls-key': Flags.string({
+      summary: 'PEM private key of --tls-cert.',
+    }),
+    'dev-cert': Flags.string({
+      summary: 'Keep the development certificate in this file (key in <name>-key.pem) and reuse it, so a browser trusts it once; implies --https.',
+    }),
+    'app-h2': Flags.boolean({
+      summary: 'Talk HTTP/2 to the app: negotiated (ALPN) for an https app, prior knowledge (h2c) for an http one.',
+      default: false,
+    }),
     'upstream-timeout': Flags.string({
       summary: 'How long the app or Ory may take to send response headers before the client gets 504.',
       default: '120s',
@@ -169,6 +191,12 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       env: process.env,
     })
     const session = sessionSettings(flags, given)
+    const tls = resolveTls({
+      https: flags.https,
+      tlsCert: flags['tls-cert'],
+      tlsKey: flags['tls-key'],
+      devCert: flags['dev-cert'],
+    })
     const logger = createLogger({ quiet: flags.quiet, debug: flags.debug })
     // On a start-up error below, oclif exits the process, which also ends this server.
     const { endpoint, identity } = await endpointOrBuiltIn(selected, flags['identity-store'], logger)
@@ -184,6 +212,8 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       rewriteHost: flags['rewrite-host'],
       debug: flags.debug,
       timeouts: { upstreamHeadersMs: parseDuration(flags['upstream-timeout'], '--upstream-timeout') },
+      tls: tls?.material,
+      appH2: flags['app-h2'],
     })
     // Loaded here so `--help` and bad input never pay for undici, and `--no-jwt` never loads jose
     // or piscina.
@@ -194,7 +224,12 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     // Signal handlers go in before the banner: whoever waits for the banner may send SIGINT at once.
     // The proxy drains first: requests in flight may still need the identity server.
     const stopped = handleSignals({ close: () => proxy.close().then(() => identity?.close()) }, logger)
-    printBanner(logger, config, { jwt: gate !== undefined, quiet: flags.quiet, identityStore: identity?.store })
+    printBanner(logger, config, {
+      jwt: gate !== undefined,
+      quiet: flags.quiet,
+      identityStore: identity?.store,
+      tls: tls?.description,
+    })
     await stopped
   }
 
