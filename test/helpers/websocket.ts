@@ -17,8 +17,8 @@ export interface WebSocketApp {
   readonly server: http.Server
   /** Every WebSocket accepted, in order. */
   readonly sockets: AppSocket[]
-  /** Plain HTTP requests (not upgrades) received. */
-  readonly requests: number
+  /** Paths of the plain HTTP requests (not upgrades) received, in order. */
+  readonly paths: string[]
   /** Resolves with the next WebSocket the app accepts. */
   nextSocket(): Promise<AppSocket>
 }
@@ -30,9 +30,9 @@ export interface WebSocketApp {
  * requests get `page` from `page()`. Closed after the test.
  */
 export async function startWebSocketApp(t: TestContext, page: (path: string) => string = () => 'page'): Promise<WebSocketApp> {
-  let requests = 0
+  const paths: string[] = []
   const server = http.createServer((req, res) => {
-    requests++
+    paths.push(req.url!)
     res.setHeader('content-type', 'text/html; charset=utf-8')
     res.end(page(req.url!))
   })
@@ -68,9 +68,7 @@ export async function startWebSocketApp(t: TestContext, page: (path: string) => 
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,
     sockets,
-    get requests() {
-      return requests
-    },
+    paths,
     nextSocket: () => new Promise((resolve) => waiting.push(resolve)),
   }
 }

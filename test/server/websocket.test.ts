@@ -70,7 +70,7 @@ test('upgrades other than WebSocket are refused with 400 and reach nobody (h2c s
     assert.deepEqual(result.statuses, [400], `${name}: ${result.text}`)
     assert.equal(result.closed, true, `${name}: connection closed`)
   }
-  assert.equal(app.requests, 0)
+  assert.deepEqual(app.paths, [])
   assert.equal(app.sockets.length, 0)
 })
 
@@ -228,5 +228,5 @@ test('HTTP/2 CONNECT without :protocol is refused with 405', async (t) => {
   const response = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('response', resolve))
   assert.equal(response[':status'], 405)
   stream.resume()
-  assert.equal(app.requests + app.sockets.length, 0)
+  assert.equal(app.paths.length + app.sockets.length, 0)
 })

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { chromium } from 'playwright-core'
+import { createLogger } from '../../src/logger.js'
+import { createDevCertificate } from '../../src/tls/dev-cert.js'
+import { startTestProxy } from '../helpers/proxy.js'
+import { FakeSessionGate } from '../helpers/session-gate.js'
+import { startWebSocketApp } from '../helpers/websocket.js'
+
+/** A page with a Vite-style HMR client: a `vite-hmr` WebSocket that reloads on `full-reload`. */
+const PAGE = `<!doctype html><meta charset="utf-8"><title>loading</title>
+<script>
+  const socket = new WebSocket('wss://' + location.host + '/hmr', 'vite-hmr')
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data)
+    if (message.type === 'connected') document.title = 'connected'
+    if (message.type === 'full-reload') location.reload()
+  }
+</script>`
+
+test('a browser over --https: the page comes over h2, its HMR WebSocket goes through, a reload push reloads it', async (t) => {
+  const app = await startWebSocketApp(t, () => PAGE)
+  const events: Array<Record<string, unknown>> = []
+  const logger = createLogger({ debug: true, write: (line) => events.push(JSON.parse(line)) })
+  const proxy = await startTestProxy(t, app.url, app.url, { tls: createDevCertificate() }, { gate: new FakeSessionGate(), logger })
+  const origin = `https://localhost:${proxy.port}`
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-component-update',
+      '--disable-sync',
+      '--ignore-certificate-errors',
+    ],
+  })
+  t.after(() => browser.close())
+  const context = await browser.newContext({ ignoreHTTPSErrors: true })
+  await context.addCookies([{ name: 'ory_session_test', value: 'dave', url: origin }])
+  const page = await context.newPage()
+
+  await page.goto(`${origin}/`)
+  await page.waitForFunction(() => document.title === 'connected')
+  assert.equal(await page.evaluate(() => (performance.getEntries()[0] as PerformanceNavigationTiming).nextHopProtocol), 'h2')
+  assert.equal(app.sockets.length, 1)
+  assert.deepEqual(app.sockets[0]!.headers.authorization, ['Bearer test-jwt.dave'])
+
+  // The dev server saw a file change: it tells the page to reload.
+  const reloaded = page.waitForEvent('load')
+  app.sockets[0]!.socket.send(JSON.stringify({ type: 'full-reload', path: '*' }))
+  await reloaded
+  await page.waitForFunction(() => document.title === 'connected')
+  assert.deepEqual(app.paths.filter((path) => path === '/'), ['/', '/'])
+  assert.equal(app.sockets.length, 2)
+
+  // Chromium opens its WebSockets as RFC 8441 extended CONNECT streams on the h2 connection the
+  // proxy advertised it for (method CONNECT; an HTTP/1.1 handshake would log GET).
+  const upgrades = events.filter((event) => event.event === 'request' && event.status === 101)
+  assert.deepEqual(
+    upgrades.map((event) => event.method),
+    ['CONNECT', 'CONNECT'],
+  )
+})
