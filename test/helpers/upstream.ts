@@ -94,6 +94,39 @@ export async function serveOnLoopback(
   return { url: `http://127.0.0.1:${port}`, port, close }
 }
 
+/**
+ * Makes `app` answer every request with exactly `bytes` written on its socket, then closed: for
+ * responses Node's server refuses to write (hop-by-hop headers, bad framing).
+ */
+export function answerRaw(app: Upstream, bytes: string): void {
+  app.server.removeAllListeners('request')
+  app.server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.socket!.end(bytes))
+}
+
+export interface HeldResponder {
+  /** Holds each request: answers `finished` once `release()` is called. */
+  readonly responder: Responder
+  /** Resolves when the first request has reached the app. */
+  readonly arrived: Promise<void>
+  readonly release: () => void
+}
+
+/** A responder for in-flight tests: the request reaches the app and waits there until released. */
+export function heldResponder(): HeldResponder {
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let arrive!: () => void
+  const arrived = new Promise<void>((resolve) => (arrive = resolve))
+  return {
+    responder: (_req, res) => {
+      arrive()
+      void released.then(() => res.end('finished'))
+    },
+    arrived,
+    release,
+  }
+}
+
 /** A port that was free a moment ago (for black-box CLI runs that need a fixed --port). */
 export async function freePort(): Promise<number> {
   const server = http.createServer()

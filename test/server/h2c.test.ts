@@ -8,7 +8,7 @@ import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
 import { FakeSessionGate } from '../helpers/session-gate.js'
-import { startUpstream } from '../helpers/upstream.js'
+import { answerRaw, heldResponder, startUpstream } from '../helpers/upstream.js'
 
 test('h2c (prior knowledge) and HTTP/1.1 share the plain port', async (t) => {
   const app = await startUpstream(t)
@@ -96,14 +96,12 @@ test('h2: a host header that disagrees with :authority is refused with 400 and r
 
 test('h2: connection-specific response headers from the app never reach the HTTP/2 client', async (t) => {
   const app = await startUpstream(t)
-  app.server.removeAllListeners('request')
-  app.server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    res.socket!.end(
-      'HTTP/1.1 200 OK\r\nConnection: X-Secret, close\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n' +
-        'Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nTE: gzip\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n' +
-        'X-Public: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
-    )
-  })
+  answerRaw(
+    app,
+    'HTTP/1.1 200 OK\r\nConnection: X-Secret, close\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n' +
+      'Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nTE: gzip\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n' +
+      'X-Public: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+  )
   const proxy = await startTestProxy(t, app.url, app.url)
   const session = await h2Connect(t, proxy.url)
   const res = await h2Request(session, { ':path': '/', ':authority': 'localhost:4000' })
@@ -206,22 +204,16 @@ test('a stalled client on the shared port is cut: partial head, silence, or a pa
 })
 
 test('shutdown sends GOAWAY: an in-flight h2 stream finishes, then the session closes', async (t) => {
-  let release!: () => void
-  const released = new Promise<void>((resolve) => (release = resolve))
-  let arrived!: () => void
-  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
-  const app = await startUpstream(t, (_req, res) => {
-    arrived()
-    void released.then(() => res.end('finished'))
-  })
+  const held = heldResponder()
+  const app = await startUpstream(t, held.responder)
   const proxy = await startTestProxy(t, app.url, app.url)
   const session = await h2Connect(t, proxy.url)
   const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()))
   const inFlight = h2Request(session, { ':path': '/slow', ':authority': 'localhost' })
-  await arrivedAtApp
+  await held.arrived
   const closed = proxy.close()
   await goaway
-  release()
+  held.release()
   const res = await inFlight
   assert.equal(res.status, 200)
   assert.equal(res.body.toString(), 'finished')

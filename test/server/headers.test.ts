@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { request } from 'undici'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
-import { startUpstream } from '../helpers/upstream.js'
+import { answerRaw, startUpstream } from '../helpers/upstream.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -38,14 +38,12 @@ test('TE: trailers is the one TE value forwarded', async (t) => {
 
 test('hop-by-hop and Connection-named response headers never reach the client', async (t) => {
   const app = await startUpstream(t)
-  app.server.removeAllListeners('request')
-  app.server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    res.socket!.end(
-      'HTTP/1.1 200 OK\r\nConnection: X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n' +
-        'Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-Public: 2\r\nTransfer-Encoding: chunked\r\n\r\n' +
-        '5\r\nhello\r\n0\r\n\r\n',
-    )
-  })
+  answerRaw(
+    app,
+    'HTTP/1.1 200 OK\r\nConnection: X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n' +
+      'Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-Public: 2\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      '5\r\nhello\r\n0\r\n\r\n',
+  )
   const proxy = await startTestProxy(t, app.url, app.url)
   const result = await raw(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
   assert.deepEqual(result.statuses, [200])

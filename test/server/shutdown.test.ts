@@ -4,21 +4,15 @@ import { test } from 'node:test'
 import { request } from 'undici'
 import { spawnCli } from '../helpers/cli.js'
 import { startTestProxy } from '../helpers/proxy.js'
-import { freePort, startUpstream } from '../helpers/upstream.js'
+import { freePort, heldResponder, startUpstream } from '../helpers/upstream.js'
 
 test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', async (t) => {
-  let release!: () => void
-  const released = new Promise<void>((resolve) => (release = resolve))
-  let arrived!: () => void
-  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
-  const app = await startUpstream(t, (_req, res) => {
-    arrived()
-    void released.then(() => res.end('finished'))
-  })
+  const held = heldResponder()
+  const app = await startUpstream(t, held.responder)
   const port = await freePort()
   const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt'], 'To access')
   const inFlight = request(`http://127.0.0.1:${port}/slow`)
-  await arrivedAtApp
+  await held.arrived
   cli.child.kill('SIGTERM')
   await new Promise((resolve) => cli.child.stderr!.once('data', resolve))
   // The listener is closed: a new connection is refused.
@@ -28,7 +22,7 @@ test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', a
     socket.on('error', () => resolve(true))
   })
   assert.equal(refused, true)
-  release()
+  held.release()
   const res = await inFlight
   assert.equal(res.statusCode, 200)
   assert.equal(await res.body.text(), 'finished')
