@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core'
 import { createLogger } from '../../src/logger.js'
 import { createDevCertificate } from '../../src/tls/dev-cert.js'
 import { startTestProxy } from '../helpers/proxy.js'
-import { FakeSessionGate } from '../helpers/session-gate.js'
+import { startSessionGate } from '../helpers/session-gate.js'
 import { startWebSocketApp } from '../helpers/websocket.js'
 
 /** A page with a Vite-style HMR client: a `vite-hmr` WebSocket that reloads on `full-reload`. */
@@ -22,7 +22,9 @@ test('a browser over --https: the page comes over h2, its HMR WebSocket goes thr
   const app = await startWebSocketApp(t, () => PAGE)
   const events: Array<Record<string, unknown>> = []
   const logger = createLogger({ debug: true, write: (line) => events.push(JSON.parse(line)) })
-  const proxy = await startTestProxy(t, app.url, app.url, { tls: createDevCertificate() }, { gate: new FakeSessionGate(), logger })
+  const { gate, ory, subjectOf } = await startSessionGate(t)
+  ory.addCookieSession('ory_session_test', 'dave-cookie', 'dave')
+  const proxy = await startTestProxy(t, app.url, app.url, { tls: createDevCertificate() }, { gate, logger })
   const origin = `https://localhost:${proxy.port}`
 
   const browser = await chromium.launch({
@@ -41,20 +43,21 @@ test('a browser over --https: the page comes over h2, its HMR WebSocket goes thr
   })
   t.after(() => browser.close())
   const context = await browser.newContext({ ignoreHTTPSErrors: true })
-  await context.addCookies([{ name: 'ory_session_test', value: 'dave', url: origin }])
+  await context.addCookies([{ name: 'ory_session_test', value: 'dave-cookie', url: origin }])
   const page = await context.newPage()
 
   await page.goto(`${origin}/`)
-  await page.waitForFunction(() => document.title === 'connected')
-  assert.equal(await page.evaluate(() => (performance.getEntries()[0] as PerformanceNavigationTiming).nextHopProtocol), 'h2')
+  // Page-side code as strings: this file is type-checked without the DOM library.
+  await page.waitForFunction("document.title === 'connected'")
+  assert.equal(await page.evaluate('performance.getEntries()[0].nextHopProtocol'), 'h2')
   assert.equal(app.sockets.length, 1)
-  assert.deepEqual(app.sockets[0]!.headers.authorization, ['Bearer test-jwt.dave'])
+  assert.equal(await subjectOf(app.sockets[0]!.headers.authorization), 'dave')
 
   // The dev server saw a file change: it tells the page to reload.
   const reloaded = page.waitForEvent('load')
   app.sockets[0]!.socket.send(JSON.stringify({ type: 'full-reload', path: '*' }))
   await reloaded
-  await page.waitForFunction(() => document.title === 'connected')
+  await page.waitForFunction("document.title === 'connected'")
   assert.deepEqual(app.paths.filter((path) => path === '/'), ['/', '/'])
   assert.equal(app.sockets.length, 2)
 
