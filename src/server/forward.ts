@@ -71,6 +71,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined = undefined
   #state = STREAM
   #status = 0
+  #trailers: TrailerMode = 'none'
   #head: ResponseHead | undefined = undefined
   #chunks: Buffer[] | undefined = undefined
   #buffered = 0
@@ -96,9 +97,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#status = status
     this.#resume = resume
     const request = this.#request
-    // No body, so no trailers, after a HEAD, 204 or 304 (RFC 9110 §6.4.1).
-    const trailers = request.method === 'HEAD' || status === 204 || status === 304 ? 'none' : request.trailers
-    const head = this.#ctx.rules.compose(rawHeaders, request.route, request.requestId, request.origin, request.method, trailers)
+    // No body, so no trailers, after a HEAD, 204 or 304 (RFC 9110 §6.4.1). Ory sends none, and its
+    // bodies may be rewritten and re-framed with a Content-Length, which excludes them on HTTP/1.1.
+    const bodyless = request.method === 'HEAD' || status === 204 || status === 304
+    this.#trailers = bodyless || request.route === 'ory' ? 'none' : request.trailers
+    const head = this.#ctx.rules.compose(rawHeaders, request.route, request.requestId, request.origin, request.method, this.#trailers)
     const body = this.#ctx.oryBody
     if (request.route === 'ory' && body !== undefined && isRewritable(head.contentType, head.contentEncoding)) {
       if (request.method === 'HEAD') {
@@ -141,7 +144,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       return
     }
     this.#state = DONE
-    if (trailers !== null && this.#request.trailers !== 'none') this.#ctx.rules.addTrailers(this.#res, trailers)
+    if (trailers !== null && this.#trailers !== 'none') this.#ctx.rules.addTrailers(this.#res, trailers)
     this.#res.end()
     this.#done()
   }
