@@ -5,6 +5,7 @@ import { request } from 'undici'
 import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
+import { openFds, until } from '../helpers/until.js'
 import { startSessionGate } from '../helpers/session-gate.js'
 import { answerRaw, heldResponder, startBodyWatchingApp, startUpstream } from '../helpers/upstream.js'
 
@@ -187,4 +188,32 @@ test('shutdown sends GOAWAY: an in-flight h2 stream finishes, then the session c
   assert.equal(res.status, 200)
   assert.equal(res.body.toString(), 'finished')
   await closed
+})
+
+test('1000 h2 streams opened and reset at once (Rapid Reset) leave the proxy responsive and its descriptors flat', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const warm = await h2Connect(t, proxy.url)
+  assert.equal((await h2Request(warm, { ':path': '/warm', ':authority': 'localhost' })).status, 200)
+  const baseline = openFds()
+  for (let round = 0; round < 10; round++) {
+    const session = await h2Connect(t, proxy.url)
+    const closed = Array.from({ length: 100 }, () => {
+      const stream = session.request({ ':path': '/reset', ':authority': 'localhost' })
+      stream.on('error', () => {})
+      stream.close(http2.constants.NGHTTP2_CANCEL)
+      return new Promise((resolve) => stream.on('close', resolve))
+    })
+    await Promise.all(closed)
+    session.destroy()
+  }
+  // Streams reset before the proxy dispatched them never reach the app.
+  assert.ok(app.requests.length <= 1001, `${app.requests.length} requests reached the app`)
+  const answers = await Promise.all(Array.from({ length: 20 }, () => h2Request(warm, { ':path': '/after', ':authority': 'localhost' })))
+  assert.deepEqual(
+    answers.map((answer) => answer.status),
+    Array(20).fill(200),
+  )
+  // Upstream connections opened for the burst idle out of the pool after its 4 s keep-alive.
+  await until(() => openFds() <= baseline + 2, `file descriptors back to ${baseline} ± 2 (now ${openFds()})`, 10_000)
 })
