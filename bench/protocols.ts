@@ -7,15 +7,13 @@
  *
  *   node --import tsx bench/protocols.ts
  */
-import { spawn } from 'node:child_process'
 import http from 'node:http'
 import http2 from 'node:http2'
 import net, { type AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { WebSocket, WebSocketServer } from 'ws'
+import { percentile, startQuiet } from './cli-process.js'
 
-const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const SECONDS = 6
 const CONCURRENCY = 50
 
@@ -28,32 +26,6 @@ interface Figure {
 
 function listen(server: http.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer()
-  const port = await listen(server)
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-/** Spawns the proxy CLI and resolves once its ready line is out (bounded: 20 s). */
-async function startProxy(app: string, extra: string[]): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort()
-  const child = spawn(process.execPath, [BIN, 'start', app, '--sdk-url', app, '--port', String(port), '--no-jwt', '-q', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('not ready in 20 s')), 20_000)
-    child.stderr.on('data', (data: Buffer) => {
-      if (data.toString().includes('ready')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  return { port, stop: () => (child.kill('SIGTERM'), exited) }
 }
 
 /** Runs `workers` loops of `once` for SECONDS and summarises their latencies. */
@@ -70,8 +42,7 @@ async function loop(workers: number, once: () => Promise<boolean>): Promise<Figu
       }
     }),
   )
-  latencies.sort((a, b) => a - b)
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]! * 100) / 100
+  const at = (p: number) => Math.round(percentile(latencies, p) * 100) / 100
   return { rps: Math.round(latencies.length / SECONDS), p50: at(0.5), p99: at(0.99), errors }
 }
 
@@ -125,14 +96,15 @@ new WebSocketServer({ server: app }).on('connection', (ws) => ws.on('message', (
 const appUrl = `http://127.0.0.1:${await listen(app)}`
 const rows: Array<[string, Figure]> = []
 
-const plain = await startProxy(appUrl, [])
+const proxyArgs = [appUrl, '--sdk-url', appUrl, '--no-jwt']
+const plain = await startQuiet(proxyArgs)
 rows.push(['HTTP/1.1 keep-alive, 50 connections', await keepAlive(plain.port)])
 rows.push(['HTTP/1.1, a new connection per request, 20 at a time', await newConnections(plain.port)])
 rows.push(['h2c, one session, 50 concurrent streams', await multiplexed(`http://127.0.0.1:${plain.port}`, {})])
 rows.push(['WebSocket echo round trip, one tunnel', await websocketEcho(plain.port)])
 await plain.stop()
 
-const secure = await startProxy(appUrl, ['--https'])
+const secure = await startQuiet([...proxyArgs, '--https'])
 rows.push(['h2 over TLS, one session, 50 concurrent streams', await multiplexed(`https://127.0.0.1:${secure.port}`, { rejectUnauthorized: false })])
 await secure.stop()
 app.close()

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { chromium } from 'playwright-core'
 import { createLogger } from '../../src/logger.js'
 import { createDevCertificate } from '../../src/tls/dev-cert.js'
+import { launchChromium } from '../helpers/browser.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { startSessionGate } from '../helpers/session-gate.js'
 import { startWebSocketApp } from '../helpers/websocket.js'
@@ -27,20 +27,7 @@ test('a browser over --https: the page comes over h2, its HMR WebSocket goes thr
   const proxy = await startTestProxy(t, app.url, app.url, { tls: createDevCertificate() }, { gate, logger })
   const origin = `https://localhost:${proxy.port}`
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-component-update',
-      '--disable-sync',
-      '--ignore-certificate-errors',
-    ],
-  })
+  const browser = await launchChromium(['--ignore-certificate-errors'])
   t.after(() => browser.close())
   const context = await browser.newContext({ ignoreHTTPSErrors: true })
   await context.addCookies([{ name: 'ory_session_test', value: 'dave-cookie', url: origin }])

@@ -1,34 +1,26 @@
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { WebSocketServer } from 'ws'
 import { createDevCertificate } from '../../src/tls/dev-cert.js'
-import { runCli, spawnCli } from '../helpers/cli.js'
+import { expectUsageError, spawnCli } from '../helpers/cli.js'
 import { h2Connect, h2Request } from '../helpers/h2.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 import { openWebSocket } from '../helpers/websocket.js'
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'ory-proxy-https-'))
-}
-
-async function expectUsageError(args: string[], pattern: RegExp) {
-  const result = await runCli(['start', 'http://localhost:3000', '--sdk-url', 'http://localhost:4433', ...args])
-  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
-  const lines = result.stderr.trim().split('\n')
-  assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got:\n${result.stderr}`)
-  assert.match(lines[0]!, /^ory-proxy: /)
-  assert.match(lines[0]!, pattern)
+/** `start` with a valid app and Ory plus `args` fails with one line matching `pattern`, exit 2. */
+function expectTlsUsageError(args: string[], pattern: RegExp): Promise<void> {
+  return expectUsageError(['start', 'http://localhost:3000', '--sdk-url', 'http://localhost:4433', ...args], pattern)
 }
 
 test('bad TLS input is one line on stderr and exit code 2', async (t) => {
-  const dir = tempDir()
+  const dir = tempDir(t)
   const garbage = join(dir, 'garbage.pem')
   writeFileSync(garbage, 'not a certificate')
   const one = createDevCertificate()
@@ -50,14 +42,14 @@ test('bad TLS input is one line on stderr and exit code 2', async (t) => {
     ['dev-cert with tls-cert', ['--tls-cert', cert, '--tls-key', otherKey, '--dev-cert', join(dir, 'dev.pem')], /cannot be combined with --tls-cert/],
     ['dev-cert file that is not ours', ['--dev-cert', notes], /is not a PEM certificate and key; remove both/],
   ]
-  for (const [name, args, pattern] of cases) await t.test(name, () => expectUsageError(args, pattern))
+  for (const [name, args, pattern] of cases) await t.test(name, () => expectTlsUsageError(args, pattern))
   assert.equal(readFileSync(notes, 'utf8'), 'my notes')
 })
 
 test('--https --dev-cert: HTTPS on the port, a certificate a client can trust from the file, reused next start', async (t) => {
   const app = await startUpstream(t)
   const port = await freePort()
-  const file = join(tempDir(), 'localhost.pem')
+  const file = join(tempDir(t), 'localhost.pem')
   const args = ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt', '--https', '--dev-cert', file]
   const first = await spawnCli(t, args, 'To access your application')
   assert.match(first.stderr, new RegExp(`https://localhost:${port}`))
@@ -85,7 +77,7 @@ test('--https --dev-cert: HTTPS on the port, a certificate a client can trust fr
 test('--tls-cert/--tls-key: the proxy serves that certificate', async (t) => {
   const app = await startUpstream(t)
   const port = await freePort()
-  const dir = tempDir()
+  const dir = tempDir(t)
   const material = createDevCertificate()
   writeFileSync(join(dir, 'cert.pem'), material.cert)
   writeFileSync(join(dir, 'key.pem'), material.key)
@@ -105,7 +97,7 @@ test('--tls-cert/--tls-key: the proxy serves that certificate', async (t) => {
 })
 
 test('--app-h2: an https app is spoken to over HTTP/2 (ALPN), WebSockets still over HTTP/1.1; off by default', async (t) => {
-  const dir = tempDir()
+  const dir = tempDir(t)
   const appCert = createDevCertificate()
   const caFile = join(dir, 'app-ca.pem')
   writeFileSync(caFile, appCert.cert)

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { after, before, test, type TestContext } from 'node:test'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
+import { createDevCertificate } from '../../src/tls/dev-cert.js'
+import { launchChromium } from '../helpers/browser.js'
 import { startProxiedIdentity, startTestIdentity } from '../helpers/identity.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
@@ -12,25 +14,12 @@ const SITE = 'example.test'
 
 let browser: Browser
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-component-update',
-      '--disable-sync',
-      `--host-resolver-rules=MAP *.${SITE} 127.0.0.1`,
-    ],
-  })
+  browser = await launchChromium([`--host-resolver-rules=MAP *.${SITE} 127.0.0.1`])
 })
 after(() => browser?.close())
 
-async function newPage(t: TestContext): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext()
+async function newPage(t: TestContext, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(options)
   t.after(() => context.close())
   context.setDefaultTimeout(15_000)
   return { context, page: await context.newPage() }
@@ -101,6 +90,24 @@ test('with --cookie-domain and a publish-url other than the listen address, the 
   await logOut(page, `${publish}/.ory/ui/welcome`, `${publish}/`)
   assert.deepEqual(await whoami(page, `${publish}/.ory/sessions/whoami`), { status: 401 })
   assert.deepEqual(await whoami(page, sibling), { status: 401 })
+})
+
+test('over --https, the same sign-up, whoami and logout work through the proxy on HTTP/2', async (t) => {
+  const identity = await startTestIdentity(t)
+  const app = await startUpstream(t, appPage)
+  const port = await freePort()
+  const publish = `https://localhost:${port}`
+  await startTestProxy(t, app.url, identity.url, { port, publishUrl: publish, tls: createDevCertificate() })
+  // The self-signed development certificate, accepted as --ignore-certificate-errors would.
+  const { context, page } = await newPage(t, { ignoreHTTPSErrors: true })
+  await signUp(page, `${publish}/.ory/ui/registration`, 'secure@example.org')
+  assert.equal(page.url(), `${publish}/`)
+  assert.equal(await page.evaluate('performance.getEntries()[0].nextHopProtocol'), 'h2')
+  const session = (await context.cookies()).find((cookie) => cookie.name === 'ory_kratos_session')
+  assert.equal(session?.secure, true)
+  assert.deepEqual(await whoami(page, `${publish}/.ory/sessions/whoami`), { status: 200, email: 'secure@example.org' })
+  await logOut(page, `${publish}/.ory/ui/welcome`, `${publish}/`)
+  assert.deepEqual(await whoami(page, `${publish}/.ory/sessions/whoami`), { status: 401 })
 })
 
 test('standalone, a person signs up and logs out at the identity server itself (its Domain=127.0.0.1 cookies work)', async (t) => {

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import tls from 'node:tls'
 import { createDevCertificate, devKeyFile, loadDevCertificate } from '../../src/tls/dev-cert.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const DAY_MS = 24 * 3600 * 1000
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'ory-proxy-cert-'))
-}
 
 test('the development certificate parses back: localhost, 127.0.0.1 and ::1, self-signed, a leaf for TLS servers', () => {
   const now = new Date(Date.UTC(2026, 0, 15, 12))
@@ -58,8 +54,8 @@ test('without a file the certificate is made in memory for this run', () => {
   assert.match(cert.fingerprint256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
 })
 
-test('with a file it is created once (key mode 0600), reused while valid, renewed a week before expiry', () => {
-  const file = join(tempDir(), 'nested', 'localhost.pem')
+test('with a file it is created once (key mode 0600), reused while valid, renewed a week before expiry', (t) => {
+  const file = join(tempDir(t), 'nested', 'localhost.pem')
   const created = loadDevCertificate(file)
   assert.equal(created.source, 'created')
   assert.equal(created.keyFile, devKeyFile(file))
@@ -78,23 +74,23 @@ test('with a file it is created once (key mode 0600), reused while valid, renewe
   assert.equal(readFileSync(file, 'utf8'), renewed.cert)
 })
 
-test('a file that is not a certificate is never overwritten: a one-line ConfigError', () => {
-  const file = join(tempDir(), 'mine.pem')
+test('a file that is not a certificate is never overwritten: a one-line ConfigError', (t) => {
+  const file = join(tempDir(t), 'mine.pem')
   writeFileSync(file, 'my notes, not a certificate')
   writeFileSync(devKeyFile(file), 'nor a key')
   assert.throws(() => loadDevCertificate(file), { code: 'ERR_CONFIG', message: /is not a PEM certificate and key/ })
   assert.equal(readFileSync(file, 'utf8'), 'my notes, not a certificate')
 })
 
-test('a path that cannot be read or written is a ConfigError naming it, whoever runs the test', () => {
-  const blocker = join(tempDir(), 'file')
+test('a path that cannot be read or written is a ConfigError naming it, whoever runs the test', (t) => {
+  const blocker = join(tempDir(t), 'file')
   writeFileSync(blocker, '')
   assert.throws(() => loadDevCertificate(join(blocker, 'localhost.pem')), {
     code: 'ERR_CONFIG',
     message: /^--dev-cert .*\/file\/localhost\.pem cannot be read: ENOTDIR$/,
   })
   // The key's place is taken by a directory: the certificate is missing, so it is made, and the write fails.
-  const dir = tempDir()
+  const dir = tempDir(t)
   mkdirSync(devKeyFile(join(dir, 'localhost.pem')))
   assert.throws(() => loadDevCertificate(join(dir, 'localhost.pem')), {
     code: 'ERR_CONFIG',
