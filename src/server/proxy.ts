@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import type { Dispatcher } from 'undici'
 import type { ProxyConfig } from '../config.js'
 import { listen } from '../http-server.js'
 import { silentLogger, type Logger } from '../logger.js'
@@ -7,6 +8,15 @@ import { RequestPipeline, type SessionGate } from './pipeline.js'
 import { Tunnels } from './tunnel.js'
 import type { OryRequestOptions } from './upstream-headers.js'
 import { closePool, createAppPools, createPool } from './upstreams.js'
+
+export interface UpstreamStats {
+  /** Sockets open to the upstream. */
+  readonly connected: number
+  /** Requests being answered now. */
+  readonly running: number
+  /** Requests waiting for a socket. */
+  readonly pending: number
+}
 
 export interface ProxyDeps {
   readonly logger?: Logger | undefined
@@ -23,6 +33,8 @@ export interface ProxyHandle {
   readonly address: string
   /** WebSocket tunnels open now. */
   readonly tunnels: number
+  /** Connections and requests of the app and Ory pools now (undici's pool stats). */
+  upstreamStats(): { readonly app: UpstreamStats; readonly ory: UpstreamStats }
   close(): Promise<void>
 }
 
@@ -59,6 +71,7 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
     get tunnels() {
       return tunnels.size
     },
+    upstreamStats: () => ({ app: statsOf(app), ory: statsOf(ory) }),
     // Drain the front first (bounded), then the pools the drained requests used, and the gate.
     close: () =>
       (closing ??= front
@@ -68,4 +81,10 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
         )
         .then(() => undefined)),
   }
+}
+
+/** Pools count their sockets; a single h2c client reports `connected` as a boolean. */
+function statsOf(dispatcher: Dispatcher): UpstreamStats {
+  const stats = (dispatcher as { stats?: { connected: number | boolean; running: number; pending: number } }).stats
+  return { connected: Number(stats?.connected ?? 0), running: stats?.running ?? 0, pending: stats?.pending ?? 0 }
 }

@@ -119,6 +119,11 @@ export class OrySessionGate implements SessionGate {
     await Promise.all([this.#whoami.close(), this.#signer.close()])
   }
 
+  /** Entries in the session cache now (bounded by `--session-cache-size`). */
+  get cachedSessions(): number {
+    return this.#cache?.size ?? 0
+  }
+
   /** Signing threads alive (tests check that close leaves none). */
   get signingThreads(): number {
     return this.#signer.threadCount

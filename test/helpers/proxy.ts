@@ -33,6 +33,7 @@ export async function startTestProxy(
     get tunnels() {
       return handle.tunnels
     },
+    upstreamStats: () => handle.upstreamStats(),
     close: () => handle.close(),
     url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${handle.port}`,
   }

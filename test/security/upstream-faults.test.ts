@@ -5,6 +5,7 @@ import { request } from 'undici'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
 import { startRawUpstream } from '../helpers/raw-upstream.js'
+import { freePort } from '../helpers/upstream.js'
 
 /** Upstream protocol violations (checklist c4, b10, a7, a8): 502 or a clean answer, never a crash. */
 const VIOLATIONS: Array<[name: string, response: string]> = [
@@ -66,6 +67,17 @@ test('an upstream 204 with a body, and a HEAD answer with a length, keep the cli
   assert.ok(result.text.endsWith('small'), result.text)
 })
 
+test('an app that closes before its Content-Length is complete: the client connection is cut (checklist c3)', async (t) => {
+  const app = await startRawUpstream(t, (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'))
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const result = await raw(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', 2000)
+  assert.deepEqual(result.statuses, [200])
+  assert.match(result.text, /content-length: 10/i)
+  const body = result.text.slice(result.text.indexOf('\r\n\r\n') + 4)
+  assert.equal(body, 'abc', 'the short body is all the client gets, and the socket closes')
+  assert.ok(result.closed)
+})
+
 test('after each fault the proxy serves normally and its file descriptors return to baseline', async (t) => {
   let mode = 'ok'
   const app = await startRawUpstream(t, (socket) => {
@@ -91,6 +103,35 @@ test('after each fault the proxy serves normally and its file descriptors return
     }
   }
   // Sockets of the last exchanges may still be closing.
+  for (let i = 0; i < 50 && openFds() > baseline + 2; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.ok(openFds() <= baseline + 2, `fds ${openFds()} vs baseline ${baseline}`)
+  const { app: stats } = proxy.upstreamStats()
+  assert.equal(stats.running, 0)
+  assert.equal(stats.pending, 0)
+  assert.ok(stats.connected <= 1, `pooled sockets: ${stats.connected}`)
+})
+
+test('1000 requests to an app that is down: every one 502, no socket kept, descriptors flat (checklist c1)', async (t) => {
+  const app = await startRawUpstream(t, () => {})
+  const down = app.url.replace(/:\d+$/, `:${await freePort()}`)
+  const proxy = await startTestProxy(t, down, down)
+  const openFds = () => readdirSync('/proc/self/fd').length
+  await (await request(proxy.url)).body.dump()
+  const baseline = openFds()
+  const statuses = new Map<number, number>()
+  for (let batch = 0; batch < 20; batch++) {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        // Connection: close, so the client's own keep-alive sockets do not count.
+        const res = await request(proxy.url, { reset: true })
+        await res.body.dump()
+        return res.statusCode
+      }),
+    )
+    for (const status of results) statuses.set(status, (statuses.get(status) ?? 0) + 1)
+  }
+  assert.deepEqual([...statuses], [[502, 1000]])
+  assert.equal(proxy.upstreamStats().app.connected, 0)
   for (let i = 0; i < 50 && openFds() > baseline + 2; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   assert.ok(openFds() <= baseline + 2, `fds ${openFds()} vs baseline ${baseline}`)
 })
