@@ -32,6 +32,12 @@ export const DEFAULTS = Object.freeze({
    * far more often (Vite every 30 s); nginx's 60 s default is a known cause of dropped sockets.
    */
   tunnelIdleTimeoutMs: 600_000,
+  /** ory proxy v1.3.1: the temporary project API key expires after 12 h even if it is never deleted. */
+  apiKeyExpiry: '12h',
+  /** One Ory console API call (connect, answer and body); the Ory CLI allows 30 s. */
+  consoleTimeoutMs: 10_000,
+  /** How long start-up waits for a TCP connection to the app before warning that it is not up. */
+  appProbeTimeoutMs: 1_000,
 })
 
 /** A certificate chain and its private key, PEM-encoded, for `--https`. */

@@ -26,6 +26,8 @@ export type ProxyErrorCode =
   | 'ERR_CLIENT_ABORTED'
   /** The built-in identity server's `--identity-store` file cannot be read, parsed or written (500; exit 2 at start). */
   | 'ERR_IDENTITY_STORE'
+  /** The Ory console API could not be reached or refused a call (start-up: exit 2; shutdown: a warning). */
+  | 'ERR_CONSOLE_API'
 
 export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.freeze({
   ERR_CONFIG: 0,
@@ -39,6 +41,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.fre
   ERR_SIGNING_OVERLOADED: 503,
   ERR_CLIENT_ABORTED: 499,
   ERR_IDENTITY_STORE: 500,
+  ERR_CONSOLE_API: 0,
 })
 
 export class ProxyError extends Error {

@@ -15,6 +15,15 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git ls-files --error-u
     exit 1
   fi
 fi
+# The build also writes the README's flag tables from the flag declarations: the committed (staged)
+# tables must be what it wrote.
+flag_tables() { sed -n '/<!-- flags:/,/<!-- \/flags:/p'; }
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git ls-files --error-unmatch README.md >/dev/null 2>&1; then
+  if ! diff <(git show :README.md | flag_tables) <(flag_tables < README.md) >&2; then
+    echo "README.md's flag table is out of date: run npm run build and commit README.md" >&2
+    exit 1
+  fi
+fi
 
 shopt -s globstar nullglob
 if [ "$#" -gt 0 ]; then files=("$@"); else files=(test/**/*.test.ts); fi

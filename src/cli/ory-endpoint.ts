@@ -10,6 +10,7 @@ export interface EndpointInputs {
   readonly env: Readonly<Record<string, string | undefined>>
 }
 
+/** An Ory endpoint ready for the proxy config. */
 export interface ResolvedEndpoint {
   readonly url: string
   readonly source: OrySource
@@ -17,21 +18,29 @@ export interface ResolvedEndpoint {
   readonly label: string
 }
 
+/**
+ * What flags or environment select, before an Ory Network project is looked up: an Ory-compatible
+ * URL as it is, or a project slug, ID or prefix of either (see `project-resolution.ts`).
+ */
+export type EndpointSelection =
+  | { readonly source: 'sdk-url'; readonly url: string; readonly label: string }
+  | { readonly source: 'project'; readonly project: string; readonly label: string; readonly fromFlag: boolean }
+
 interface Candidate {
   readonly kind: 'project' | 'sdk-url'
   readonly value: string
   readonly label: string
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const SLUG = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/
+/** Project slugs are lower-case words and digits joined by dashes; IDs are UUIDs. Prefixes of either pass. */
+const PROJECT_REFERENCE = /^[A-Za-z0-9-]+$/
 
 /**
  * Picks the Ory endpoint: command-line flags beat environment variables; two different endpoints
  * at the same level are an error naming both (as ory proxy refuses a project key plus a project
  * flag). Returns undefined when nothing selects one.
  */
-export function resolveOryEndpoint(inputs: EndpointInputs): ResolvedEndpoint | undefined {
+export function selectOryEndpoint(inputs: EndpointInputs): EndpointSelection | undefined {
   const flags: Candidate[] = []
   if (inputs.projectFlag) flags.push({ kind: 'project', value: inputs.projectFlag, label: '--project' })
   if (inputs.sdkUrlFlag) flags.push({ kind: 'sdk-url', value: inputs.sdkUrlFlag, label: '--sdk-url' })
@@ -47,12 +56,14 @@ export function resolveOryEndpoint(inputs: EndpointInputs): ResolvedEndpoint | u
   }
   const chosen = pickOne(flags) ?? pickOne(env)
   if (chosen === undefined) return undefined
-  if (chosen.kind === 'sdk-url') return { url: chosen.value, source: 'sdk-url', label: chosen.label }
-  return {
-    url: projectUrl(chosen.value, chosen.label, inputs.env.ORY_ORYAPIS_URL),
-    source: 'project',
-    label: chosen.label,
+  if (chosen.kind === 'sdk-url') return { source: 'sdk-url', url: chosen.value, label: chosen.label }
+  const project = chosen.value.trim()
+  if (!PROJECT_REFERENCE.test(project)) {
+    throw new ConfigError(
+      `${chosen.label} must be a project slug or ID (or the start of one), such as affectionate-archimedes-s9mkjq3ci1, got "${chosen.value}"`,
+    )
   }
+  return { source: 'project', project, label: chosen.label, fromFlag: chosen.label === '--project' }
 }
 
 function pickOne(candidates: Candidate[]): Candidate | undefined {
@@ -68,21 +79,3 @@ function pickOne(candidates: Candidate[]): Candidate | undefined {
   return first
 }
 
-/** ory proxy: `https://<slug>.projects.<host of ORY_ORYAPIS_URL>`, with `:443` trimmed. */
-function projectUrl(project: string, label: string, oryApisUrl: string | undefined): string {
-  if (UUID.test(project)) {
-    throw new ConfigError(
-      `${label} is a project ID; ory-proxy needs the project slug (e.g. affectionate-archimedes-s9mkjq3ci1), shown in the Ory Console`,
-    )
-  }
-  if (!SLUG.test(project)) {
-    throw new ConfigError(`${label} must be a project slug such as affectionate-archimedes-s9mkjq3ci1, got "${project}"`)
-  }
-  let base: URL
-  try {
-    base = new URL(oryApisUrl ?? 'https://oryapis.com')
-  } catch (cause) {
-    throw new ConfigError(`$ORY_ORYAPIS_URL must be a URL such as https://oryapis.com, got "${oryApisUrl}"`, { cause })
-  }
-  return `${base.protocol}//${project}.projects.${base.host.replace(/:443$/, '')}`
-}

@@ -1,12 +1,14 @@
 import { Args, Command, Flags } from '@oclif/core'
-import { accessSync, constants } from 'node:fs'
-import { buildConfig, DEFAULTS, type ProxyConfig } from '../config.js'
+import { homedir } from 'node:os'
+import { buildConfig, DEFAULTS } from '../config.js'
 import { parseDuration } from '../duration.js'
 import { ConfigError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { checkApp } from '../cli/app-probe.js'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { endpointOrBuiltIn } from '../cli/identity.js'
-import { resolveOryEndpoint } from '../cli/ory-endpoint.js'
+import { connectOry } from '../cli/ory-connection.js'
+import { openBrowser } from '../cli/open-browser.js'
 import { resolveTls } from '../cli/tls-options.js'
 import { printBanner } from '../cli/banner.js'
 import { handleSignals } from '../cli/signals.js'
@@ -21,8 +23,11 @@ public API. Cookies, redirects and bodies from Ory are rewritten so the browser 
 "Authorization: Bearer <ES256 JWT>" (claims: sub = identity id, session = the whole session);
 verify it with the keys at <publish-url>/.ory/jwks.json.
 
-The Ory endpoint is --sdk-url (any Ory-compatible API) or --project (an Ory Network project slug).
-With neither, a built-in Ory-compatible identity server starts in the same process (development
+The Ory endpoint is --sdk-url (any Ory-compatible API) or an Ory Network project: --project,
+$ORY_PROJECT, $ORY_PROJECT_API_KEY's project, or the selected project of the Ory CLI's config file
+(flag > environment > config file). Project IDs and slug prefixes are looked up in the Ory console
+with $ORY_WORKSPACE_API_KEY, $ORY_PROJECT_API_KEY or the config file's login; with a workspace key
+or login, a temporary project API key is made at start and deleted on shutdown. With none of these, a built-in Ory-compatible identity server starts in the same process (development
 only; identities in memory, or in --identity-store): sign up at <publish-url>/.ory/ui/registration.`
 
   static override examples = [
@@ -61,45 +66,55 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
 
   static override flags = {
     port: Flags.integer({
-      summary: 'Port to listen on.',
+      summary: 'Port to listen on (all interfaces).',
       env: 'PORT',
       default: DEFAULTS.port,
       min: 1,
       max: 65_535,
     }),
     project: Flags.string({
-      summary: 'Ory Network project slug; /.ory goes to https://<slug>.projects.oryapis.com. $ORY_PROJECT_SLUG works too.',
+      summary:
+        'Ory Network project: its slug, its ID, or the start of either (IDs and prefixes are looked up with an API key). $ORY_PROJECT_SLUG works too.',
       env: 'ORY_PROJECT',
+      defaultHelp: shown('selected_project of --config'),
     }),
     'sdk-url': Flags.string({
       summary: 'Any Ory-compatible API (self-hosted Kratos, a local server) to serve under /.ory. $ORY_KRATOS_URL works too.',
       env: 'ORY_SDK_URL',
+      defaultHelp: shown('none'),
     }),
     'identity-store': Flags.string({
-      summary: 'Without --project/--sdk-url: JSON file the built-in identity server keeps identities in. Default: memory.',
+      summary: 'Without --project/--sdk-url: JSON file the built-in identity server keeps identities in.',
+      defaultHelp: shown('memory'),
     }),
     workspace: Flags.string({
-      summary: 'Ory Network workspace ID or name, to narrow the project search.',
+      summary: 'Ory Network workspace ID or name (or the start of either), to narrow the project search.',
       env: 'ORY_WORKSPACE',
+      defaultHelp: shown('selected_workspace of --config'),
     }),
     config: Flags.string({
       char: 'c',
-      summary: 'Path to the Ory CLI config file (selected project and credentials).',
+      summary: "The Ory CLI's config file: selected project and workspace, and its login (used when flags and env say nothing).",
       env: 'ORY_CONFIG_PATH',
+      defaultHelp: shown('~/.ory-cloud.json'),
     }),
     'cookie-domain': Flags.string({
-      summary: 'Domain for every Set-Cookie passing through (default: host-only cookies for the publish-url).',
+      summary: 'Domain for every Set-Cookie passing through.',
+      defaultHelp: shown('host-only cookies for the publish-url'),
     }),
     'default-redirect-url': Flags.string({
-      summary: 'Where the browser goes after login or registration (Ory redirects to /ui/welcome). Default: the publish-url.',
+      summary: 'Where the browser goes after login or registration (Ory redirects to /ui/welcome).',
+      defaultHelp: shown('the publish-url'),
     }),
     'allowed-cors-origins': Flags.string({
-      summary: 'Allowed CORS origins, repeatable or comma-separated; * wildcards like https://*.example.org. Default: every origin.',
+      summary: 'Allowed CORS origins, repeatable or comma-separated; * wildcards like https://*.example.org.',
       multiple: true,
+      defaultHelp: shown('every origin'),
     }),
     'additional-cors-headers': Flags.string({
       summary: 'Extra request headers allowed by CORS, repeatable or comma-separated; X-* wildcards allowed.',
       multiple: true,
+      defaultHelp: shown('none'),
     }),
     'rewrite-host': Flags.boolean({
       summary: "Send the app its own host in the Host header instead of the browser's.",
@@ -110,7 +125,8 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       default: false,
     }),
     'jwk-file': Flags.string({
-      summary: 'JWK or JWKS file holding the ES256 (P-256) private key to sign with, so several proxies share one key. Default: a new key per start.',
+      summary: 'JWK or JWKS file holding the ES256 (P-256) private key to sign with, so several proxies share one key.',
+      defaultHelp: shown('a new key per start'),
     }),
     'session-cache-ttl': Flags.string({
       summary: 'How long a whoami answer is reused (0 = ask Ory on every request); also how late a revoked session can still get a JWT.',
@@ -131,12 +147,15 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate (chain) to serve HTTPS with; needs --tls-key, implies --https.',
+      defaultHelp: shown('a self-signed certificate with --https'),
     }),
     'tls-key': Flags.string({
       summary: 'PEM private key of --tls-cert.',
+      defaultHelp: shown('none'),
     }),
     'dev-cert': Flags.string({
       summary: 'Keep the development certificate in this file (key in <name>-key.pem) and reuse it, so a browser trusts it once; implies --https.',
+      defaultHelp: shown('in memory, a new one per start'),
     }),
     'app-h2': Flags.boolean({
       summary: 'Talk HTTP/2 to the app: negotiated (ALPN) for an https app, prior knowledge (h2c) for an http one.',
@@ -144,28 +163,28 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     }),
     'upstream-timeout': Flags.string({
       summary: 'How long the app or Ory may take to send response headers before the client gets 504.',
-      default: '120s',
+      default: `${DEFAULTS.upstreamTimeoutMs / 1000}s`,
     }),
     'api-key-expiry': Flags.string({
-      summary: 'Lifetime of the temporary project API key the proxy creates (0 = never expires).',
-      default: '12h',
+      summary: 'Lifetime of the temporary project API key made at start and deleted on shutdown (0 = never expires).',
+      default: DEFAULTS.apiKeyExpiry,
     }),
     open: Flags.boolean({
-      summary: 'Open the publish-url in the default browser once the proxy is ready.',
+      summary: 'Open the publish-url in the default browser once the proxy is ready (a failure is only a warning).',
       default: false,
     }),
     debug: Flags.boolean({
-      summary: 'Log one JSON line per request and every CORS and rewrite decision on stderr.',
+      summary: 'Log one JSON line per request, and every CORS and rewrite decision, on stderr.',
       default: false,
     }),
     quiet: Flags.boolean({
       char: 'q',
-      summary: 'Print only one ready line; never prompt.',
+      summary: 'Print only one ready line (and warnings); never prompt.',
       default: false,
     }),
     yes: Flags.boolean({
       char: 'y',
-      summary: 'Answer yes to every confirmation.',
+      summary: 'Answer yes to every confirmation (e.g. starting while the app is not reachable yet).',
       default: false,
     }),
     dev: Flags.boolean({
@@ -183,13 +202,8 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       throw new ConfigError('missing <application-url>: ory-proxy start <application-url> [<publish-url>] (see --help)')
     }
     if (given.has('dev')) process.stderr.write('ory-proxy: warning: --dev is deprecated and has no effect\n')
-    if (flags.config !== undefined) requireReadable(flags.config)
-    parseDuration(flags['api-key-expiry'], '--api-key-expiry')
-    const selected = resolveOryEndpoint({
-      projectFlag: given.has('project') ? flags.project : undefined,
-      sdkUrlFlag: given.has('sdk-url') ? flags['sdk-url'] : undefined,
-      env: process.env,
-    })
+    const apiKeyExpiryMs = parseDuration(flags['api-key-expiry'], '--api-key-expiry')
+    const upstreamHeadersMs = parseDuration(flags['upstream-timeout'], '--upstream-timeout')
     const session = sessionSettings(flags, given)
     const tls = resolveTls({
       https: flags.https,
@@ -198,38 +212,73 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       devCert: flags['dev-cert'],
     })
     const logger = createLogger({ quiet: flags.quiet, debug: flags.debug })
-    // On a start-up error below, oclif exits the process, which also ends this server.
-    const { endpoint, identity } = await endpointOrBuiltIn(selected, flags['identity-store'], logger)
-    const config: ProxyConfig = buildConfig({
-      applicationUrl,
-      publishUrl: args['publish-url'],
-      port: flags.port,
-      ory: endpoint,
-      cookieDomain: flags['cookie-domain'],
-      defaultRedirectUrl: flags['default-redirect-url'],
-      allowedCorsOrigins: flags['allowed-cors-origins'],
-      additionalCorsHeaders: flags['additional-cors-headers'],
-      rewriteHost: flags['rewrite-host'],
-      debug: flags.debug,
-      timeouts: { upstreamHeadersMs: parseDuration(flags['upstream-timeout'], '--upstream-timeout') },
-      tls: tls?.material,
-      appH2: flags['app-h2'],
-    })
-    // Loaded here so `--help` and bad input never pay for undici, and `--no-jwt` never loads jose
-    // or piscina.
-    const gate =
-      session === undefined ? undefined : (await import('../session/gate.js')).openSessionGate(config, session, logger)
-    const { startProxy } = await import('../server/proxy.js')
-    const proxy = await startProxy(config, { logger, gate })
-    // Signal handlers go in before the banner: whoever waits for the banner may send SIGINT at once.
-    // The proxy drains first: requests in flight may still need the identity server.
-    const stopped = handleSignals({ close: () => proxy.close().then(() => identity?.close()) }, logger)
+    const ory = await connectOry(
+      {
+        projectFlag: given.has('project') ? flags.project : undefined,
+        sdkUrlFlag: given.has('sdk-url') ? flags['sdk-url'] : undefined,
+        workspaceFlag: given.has('workspace') ? flags.workspace : undefined,
+        configPath: flags.config,
+        env: process.env,
+        home: homedir(),
+        apiKeyExpiryMs,
+        logger,
+      },
+      async (selected) => {
+        const { endpoint, identity } = await endpointOrBuiltIn(selected, flags['identity-store'], logger)
+        try {
+          const config = buildConfig({
+            applicationUrl,
+            publishUrl: args['publish-url'],
+            port: flags.port,
+            ory: endpoint,
+            cookieDomain: flags['cookie-domain'],
+            defaultRedirectUrl: flags['default-redirect-url'],
+            allowedCorsOrigins: flags['allowed-cors-origins'],
+            additionalCorsHeaders: flags['additional-cors-headers'],
+            rewriteHost: flags['rewrite-host'],
+            debug: flags.debug,
+            timeouts: { upstreamHeadersMs },
+            tls: tls?.material,
+            appH2: flags['app-h2'],
+          })
+          return { config, identity }
+        } catch (error) {
+          await identity?.close()
+          throw error
+        }
+      },
+    )
+    const { config, identity } = ory.built
+    // The temporary API key goes after the last request that could carry it; the identity server last.
+    const shutdown = (proxy: { close(): Promise<void> } | undefined) => () =>
+      (proxy?.close() ?? Promise.resolve()).finally(() => ory.release()).finally(() => identity?.close())
+    let proxy
+    try {
+      // Loaded here so `--help` and bad input never pay for undici, and `--no-jwt` never loads jose
+      // or piscina.
+      const gate =
+        session === undefined ? undefined : (await import('../session/gate.js')).openSessionGate(config, session, logger)
+      const { startProxy } = await import('../server/proxy.js')
+      proxy = await startProxy(config, { logger, gate, oryRequest: ory.oryRequest })
+    } catch (error) {
+      await shutdown(undefined)()
+      throw error
+    }
+    // Signal handlers go in before anything is printed: whoever waits for output may send SIGINT at once.
+    const stopped = handleSignals({ close: shutdown(proxy) }, logger)
+    try {
+      await checkApp(config.app, logger, { yes: flags.yes, quiet: flags.quiet, input: process.stdin, output: process.stderr })
+    } catch (error) {
+      await shutdown(proxy)()
+      throw error
+    }
     printBanner(logger, config, {
-      jwt: gate !== undefined,
+      jwt: session !== undefined,
       quiet: flags.quiet,
       identityStore: identity?.store,
       tls: tls?.description,
     })
+    if (flags.open) void openBrowser(config.publish.origin, logger)
     await stopped
   }
 
@@ -266,12 +315,7 @@ function sessionSettings(flags: SessionFlags, given: ReadonlySet<string>): Sessi
   }
 }
 
-function requireReadable(path: string): void {
-  try {
-    accessSync(path, constants.R_OK)
-  } catch (cause) {
-    throw new ConfigError(`--config ${path} cannot be read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
-      cause,
-    })
-  }
+/** A default for `--help`, the manifest and the README where the flag has no default value of its own. */
+function shown(text: string): () => Promise<string> {
+  return async () => text
 }

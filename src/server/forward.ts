@@ -26,8 +26,23 @@ export interface ForwardContext {
   readonly onDone: ((request: RequestInfo, status: number) => void) | undefined
 }
 
-/** What the handler knows about the request it answers. */
-export interface RequestInfo {
+/**
+ * What the session gate did for a request, for `--debug`: `hit` reused a cached token, `renew`
+ * re-signed a cached session, `miss` asked whoami, `shared` waited for another request's whoami
+ * call, `bypass` looked nothing up (no credentials, not app-bound, or `--no-jwt`).
+ */
+export type SessionOutcome = 'hit' | 'renew' | 'miss' | 'shared' | 'bypass'
+
+/** Filled in by the session gate when `--debug` asks for it (the request itself is passed). */
+export interface SessionTrace {
+  session: SessionOutcome
+}
+
+/**
+ * What the handler knows about the request it answers. The mutable fields are written only with
+ * `--debug` (they are part of the one object every request has anyway, so off costs nothing).
+ */
+export interface RequestInfo extends SessionTrace {
   readonly route: Route
   readonly method: string
   readonly target: string
@@ -36,11 +51,18 @@ export interface RequestInfo {
   readonly accept: string | undefined
   /** `the app at http://localhost:3000`, for error messages. */
   readonly upstreamLabel: string
+  /** `performance.now()` at arrival with `--debug`, else 0. */
   readonly startedAt: number
   /** A WebSocket handshake: the app may switch protocols (`onUpgrade`). */
   readonly upgrade: boolean
   /** How the client takes the response's trailers. */
   readonly trailers: TrailerMode
+  /** With `--debug`: when the request went to the upstream pool (0: it did not). */
+  dispatchedAt: number
+  /** With `--debug`: ms from dispatch to the upstream's response head (-1: none came). */
+  upstreamMs: number
+  /** With `--debug`: whether the app got the proxy's JWT. */
+  jwt: boolean
 }
 
 /** Whether the client can no longer receive this response (HTTP/2: its stream is gone). */
@@ -97,6 +119,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#status = status
     this.#resume = resume
     const request = this.#request
+    if (request.dispatchedAt !== 0) request.upstreamMs = performance.now() - request.dispatchedAt
     // No body, so no trailers, after a HEAD, 204 or 304 (RFC 9110 §6.4.1). Ory sends none, and its
     // bodies may be rewritten and re-framed with a Content-Length, which excludes them on HTTP/1.1.
     const bodyless = request.method === 'HEAD' || status === 204 || status === 304
@@ -229,6 +252,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     let body = original
     try {
       body = await rewriteBody(original, head.contentEncoding, this.#ctx.oryBody!)
+      // Said for every buffered body, so `--debug` shows which Ory answers carried Ory URLs.
+      if (this.#ctx.logger.debugEnabled) this.#logRewrite(head, original, body)
     } catch (error) {
       this.#ctx.logger.debug({
         event: 'rewrite-skipped',
@@ -240,6 +265,18 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (body !== original) setContentLength(head, body.length)
     if (this.#writeHead(head)) this.#res.end(body)
     this.#done()
+  }
+
+  #logRewrite(head: ResponseHead, original: Buffer, body: Buffer): void {
+    this.#ctx.logger.debug({
+      event: body === original ? 'rewrite-skipped' : 'rewrite',
+      request: this.#request.requestId,
+      part: 'body',
+      ...(body === original ? { reason: 'no Ory URL in the body' } : {}),
+      encoding: head.contentEncoding ?? 'identity',
+      bytes: original.length,
+      rewritten_bytes: body.length,
+    })
   }
 
   #done(): void {

@@ -7,7 +7,14 @@ import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CorsPolicy } from './cors.js'
 import { renderErrorPage } from './error-page.js'
-import { clientGone, ForwardHandler, type ForwardContext, type FrontResponse, type RequestInfo } from './forward.js'
+import {
+  clientGone,
+  ForwardHandler,
+  type ForwardContext,
+  type FrontResponse,
+  type RequestInfo,
+  type SessionTrace,
+} from './forward.js'
 import { InboundHeaders, type ScanPolicy } from './inbound-headers.js'
 import { LogoutForwardHandler, logoutKind, readSmallBody, sessionTokenOf } from './logout.js'
 import { checkRequest, checkUpgrade, type Rejection } from './request-guard.js'
@@ -27,9 +34,14 @@ export interface SessionGate {
   /**
    * The `Authorization` value for the app (`Bearer <jwt>`), or undefined for an anonymous request.
    * Returns synchronously on a warm cache. Rejects with a {@link ProxyError} (503) when Ory cannot
-   * tell, so nothing is forwarded.
+   * tell, so nothing is forwarded. `trace` is given only with `--debug`: the gate says there what
+   * it did (cache hit, miss, ...).
    */
-  authorize(headers: InboundHeaders, requestId: string): string | undefined | Promise<string | undefined>
+  authorize(
+    headers: InboundHeaders,
+    requestId: string,
+    trace?: SessionTrace,
+  ): string | undefined | Promise<string | undefined>
   /** The public JWKS document served at `/.ory/jwks.json`. */
   readonly jwks: { readonly body: string; readonly etag: string }
   /**
@@ -140,6 +152,10 @@ export class RequestPipeline {
       upgrade,
       // HTTP/2 always carries trailers; HTTP/1.1 only to a client that said `TE: trailers`.
       trailers: h2 ? 'h2' : inbound.teTrailers && req.httpVersion === '1.1' ? 'h1' : 'none',
+      dispatchedAt: 0,
+      upstreamMs: -1,
+      session: 'bypass',
+      jwt: false,
     }
     const rejection =
       checkRequest(method, target, req.httpVersion, inbound, this.viaPseudonym) ??
@@ -160,7 +176,7 @@ export class RequestPipeline {
     if (route !== 'app' || gate === undefined) return this.#dispatch(req, res, inbound, request, undefined)
     let authorization: string | undefined | Promise<string | undefined>
     try {
-      authorization = gate.authorize(inbound, requestId)
+      authorization = gate.authorize(inbound, requestId, request.startedAt === 0 ? undefined : request)
     } catch (error) {
       return this.#respondError(res, asProxyError(error), request)
     }
@@ -191,6 +207,10 @@ export class RequestPipeline {
     // The app upgrades over HTTP/1.1: an HTTP/2 client's extended CONNECT becomes a GET with a key.
     if (upgrade && request.method === 'CONNECT') headers.push('sec-websocket-key', websocketKey())
     const pool = route === 'ory' ? this.#deps.ory : upgrade ? this.#deps.appTunnel : this.#deps.app
+    if (request.startedAt !== 0) {
+      request.dispatchedAt = performance.now()
+      request.jwt = authorization !== undefined
+    }
     pool.dispatch(
       {
         path: upstreamPath(route, request.target, upstream.pathPrefix),
@@ -316,6 +336,7 @@ export class RequestPipeline {
     setTimeout(() => (this.#failing[route] = false), 10_000).unref()
   }
 
+  /** The `--debug` line of a finished request; `upstream_ms` is null when no upstream answered. */
   #logRequest(request: RequestInfo, status: number): void {
     this.#deps.logger.debug({
       event: 'request',
@@ -324,7 +345,10 @@ export class RequestPipeline {
       path: request.target,
       route: request.route,
       status,
-      ms: Math.round((performance.now() - request.startedAt) * 1000) / 1000,
+      upstream_ms: request.upstreamMs < 0 ? null : roundMs(request.upstreamMs),
+      ms: roundMs(performance.now() - request.startedAt),
+      session: request.session,
+      jwt: request.jwt,
     })
   }
 }
@@ -334,6 +358,10 @@ function hasBody(req: FrontRequest, inbound: InboundHeaders): boolean {
   if (inbound.contentLength !== undefined) return inbound.contentLength !== '0'
   if (inbound.transferEncoding !== undefined) return true
   return 'stream' in req && !req.stream.endAfterHeaders
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000
 }
 
 function asProxyError(error: unknown): ProxyError {

@@ -1,6 +1,7 @@
 import { v4 as uuid } from '@napi-rs/uuid'
 import { DEFAULTS, type ProxyConfig, type Upstream } from '../config.js'
 import type { Logger } from '../logger.js'
+import type { SessionTrace } from '../server/forward.js'
 import type { InboundHeaders } from '../server/inbound-headers.js'
 import type { SessionGate } from '../server/pipeline.js'
 import { CredentialKeys } from './credential-key.js'
@@ -83,7 +84,11 @@ export class OrySessionGate implements SessionGate {
     )
   }
 
-  authorize(headers: InboundHeaders, requestId: string): string | undefined | Promise<string | undefined> {
+  authorize(
+    headers: InboundHeaders,
+    requestId: string,
+    trace?: SessionTrace,
+  ): string | undefined | Promise<string | undefined> {
     const credentials = credentialsOf(headers)
     // No credentials: no whoami call and no cache lookup, so no entry can ever be shared by
     // anonymous requests (checklist e1).
@@ -92,10 +97,17 @@ export class OrySessionGate implements SessionGate {
     const now = Date.now()
     const cached = this.#cache?.get(key, now)
     if (cached !== undefined) {
-      if (now < cached.renewAt) return cached.authorization
+      if (now < cached.renewAt) {
+        if (trace !== undefined) trace.session = 'hit'
+        return cached.authorization
+      }
       const session = cached.session
-      if (session !== undefined) return this.#flights.run(key, () => this.#renew(key, session, cached.expiresAt))
+      if (session !== undefined) {
+        if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'renew'
+        return this.#flights.run(key, () => this.#renew(key, session, cached.expiresAt))
+      }
     }
+    if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'miss'
     return this.#flights.run(key, () => this.#lookup(key, credentials, requestId))
   }
 

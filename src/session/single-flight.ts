@@ -17,6 +17,11 @@ export class SingleFlight<T> {
     return flight
   }
 
+  /** Whether a flight for `key` is running (a caller now would join it). */
+  has(key: string): boolean {
+    return this.#flights.has(key)
+  }
+
   /** Later callers for `key` start a new flight (after a logout the old answer is stale). */
   forget(key: string): void {
     this.#flights.delete(key)
