@@ -129,7 +129,7 @@ function workspaceSelection(
  * `$ORY_CONSOLE_API_URL` as it is (self-hosted consoles, tests); otherwise the Ory CLI's rule:
  * `api.` before the host of `$ORY_CONSOLE_URL` (default `https://console.ory.com`).
  */
-function consoleApiUrl(env: Readonly<Record<string, string | undefined>>): string {
+export function consoleApiUrl(env: Readonly<Record<string, string | undefined>>): string {
   const [name, text] = env.ORY_CONSOLE_API_URL
     ? ['ORY_CONSOLE_API_URL', env.ORY_CONSOLE_API_URL]
     : ['ORY_CONSOLE_URL', env.ORY_CONSOLE_URL || 'https://console.ory.com']
