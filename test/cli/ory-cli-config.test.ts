@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { readOryCliConfig } from '../../src/cli/ory-cli-config.js'
-import { connectOry, type OryConnectionInputs } from '../../src/cli/ory-connection.js'
 import { ProxyError } from '../../src/errors.js'
-import { createLogger } from '../../src/logger.js'
-import { startFakeConsole, type FakeConsole } from '../helpers/console.js'
+import { connectThrough, startFakeConsole, type FakeConsole } from '../helpers/console.js'
 
 const NIL = '00000000-0000-0000-0000-000000000000'
 
@@ -51,25 +49,9 @@ async function setup(t: TestContext): Promise<{ console: FakeConsole; ids: Recor
   return { console, ids, workspace }
 }
 
-async function connect(t: TestContext, console: FakeConsole, inputs: Partial<OryConnectionInputs> & { env?: Record<string, string> }) {
-  const lines: string[] = []
-  const connection = await connectOry(
-    {
-      projectFlag: undefined,
-      sdkUrlFlag: undefined,
-      workspaceFlag: undefined,
-      configPath: undefined,
-      home: tempDir(),
-      apiKeyExpiryMs: 0,
-      logger: createLogger({ write: (line) => lines.push(line) }),
-      ...inputs,
-      env: { ORY_CONSOLE_API_URL: console.url, ...inputs.env },
-    },
-    (endpoint) => endpoint,
-  )
-  t.after(() => connection.release())
-  return { endpoint: connection.built, lines }
-}
+/** Connects with no temporary key expiry, so keys made here are obviously test keys. */
+const connect = (t: TestContext, console: FakeConsole, inputs: Parameters<typeof connectThrough>[2]) =>
+  connectThrough(t, console, { apiKeyExpiryMs: 0, ...inputs })
 
 test('precedence for the project: --project > $ORY_PROJECT > the config file', async (t) => {
   const { console, ids } = await setup(t)

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { connectOry, consoleApiUrl, type OryConnectionInputs } from '../../src/cli/ory-connection.js'
-import type { ResolvedEndpoint } from '../../src/cli/ory-endpoint.js'
+import { consoleApiUrl } from '../../src/cli/ory-connection.js'
 import { ProxyError } from '../../src/errors.js'
-import { createLogger } from '../../src/logger.js'
-import { startFakeConsole, type FakeConsole } from '../helpers/console.js'
-
-/** A home directory without `.ory-cloud.json`, so no real Ory CLI config is read. */
-const emptyHome = mkdtempSync(join(tmpdir(), 'ory-proxy-home-'))
+import { connectThrough, startFakeConsole, type FakeConsole } from '../helpers/console.js'
 
 interface Setup {
   readonly console: FakeConsole
@@ -37,29 +29,7 @@ async function setup(t: TestContext): Promise<Setup> {
   return { console, workspace, other, ids }
 }
 
-async function connect(
-  t: TestContext,
-  console: FakeConsole,
-  inputs: Partial<OryConnectionInputs> & { env?: Record<string, string> },
-): Promise<{ endpoint: ResolvedEndpoint | undefined; token: string | undefined; lines: string[]; release: () => Promise<void> }> {
-  const lines: string[] = []
-  const connection = await connectOry(
-    {
-      projectFlag: undefined,
-      sdkUrlFlag: undefined,
-      workspaceFlag: undefined,
-      configPath: undefined,
-      home: emptyHome,
-      apiKeyExpiryMs: 12 * 3_600_000,
-      logger: createLogger({ write: (line) => lines.push(line) }),
-      ...inputs,
-      env: { ORY_CONSOLE_API_URL: console.url, ...inputs.env },
-    },
-    (endpoint) => endpoint,
-  )
-  t.after(() => connection.release())
-  return { endpoint: connection.built, token: connection.oryRequest.baseUrlRewriteToken, lines, release: connection.release }
-}
+const connect = connectThrough
 
 async function rejects(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {

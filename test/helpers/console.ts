@@ -1,6 +1,12 @@
 import http from 'node:http'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { connectOry, type OryConnectionInputs } from '../../src/cli/ory-connection.js'
+import type { ResolvedEndpoint } from '../../src/cli/ory-endpoint.js'
+import { createLogger } from '../../src/logger.js'
 import { serveOnLoopback } from './upstream.js'
 
 export interface ConsoleProjectRecord {
@@ -136,4 +142,40 @@ export async function startFakeConsole(t: TestContext): Promise<FakeConsole> {
     grant: (token, grant) => grants.set(token, grant),
     fail: (what) => failing.add(what),
   }
+}
+
+export interface Connected {
+  readonly endpoint: ResolvedEndpoint | undefined
+  readonly token: string | undefined
+  /** What the logger wrote (notes and warnings). */
+  readonly lines: string[]
+  readonly release: () => Promise<void>
+}
+
+/**
+ * Runs `connectOry` as `start` does, against `console` (via `$ORY_CONSOLE_API_URL`), with a home
+ * directory that holds no Ory CLI config unless `inputs.home` says otherwise. Released after the test.
+ */
+export async function connectThrough(
+  t: TestContext,
+  console: FakeConsole,
+  inputs: Partial<OryConnectionInputs> & { env?: Record<string, string> },
+): Promise<Connected> {
+  const lines: string[] = []
+  const connection = await connectOry(
+    {
+      projectFlag: undefined,
+      sdkUrlFlag: undefined,
+      workspaceFlag: undefined,
+      configPath: undefined,
+      home: mkdtempSync(join(tmpdir(), 'ory-proxy-home-')),
+      apiKeyExpiryMs: 12 * 3_600_000,
+      logger: createLogger({ write: (line) => lines.push(line) }),
+      ...inputs,
+      env: { ORY_CONSOLE_API_URL: console.url, ...inputs.env },
+    },
+    (endpoint) => endpoint,
+  )
+  t.after(() => connection.release())
+  return { endpoint: connection.built, token: connection.oryRequest.baseUrlRewriteToken, lines, release: connection.release }
 }
