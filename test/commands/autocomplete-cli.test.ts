@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { runCli } from '../helpers/cli.js'
+
+test('autocomplete bash builds a completion for every start flag and prints the set-up', async () => {
+  const cache = mkdtempSync(join(tmpdir(), 'ory-proxy-cache-'))
+  const result = await runCli(['autocomplete', 'bash'], { XDG_CACHE_HOME: cache })
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /ory-proxy autocomplete script bash/)
+  const completion = readFileSync(join(cache, 'ory-proxy/autocomplete/functions/bash/ory-proxy.bash'), 'utf8')
+  for (const flag of ['--project', '--workspace', '--api-key-expiry', '--open', '--debug', '--quiet', '--yes', '--config']) {
+    assert.ok(completion.includes(flag), `completes ${flag}`)
+  }
+  const script = await runCli(['autocomplete', 'script', 'bash'], { XDG_CACHE_HOME: cache })
+  assert.equal(script.code, 0)
+  assert.match(script.stdout, new RegExp(`${join(cache, 'ory-proxy/autocomplete/bash_setup')}`))
+})
