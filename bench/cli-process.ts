@@ -12,11 +12,14 @@ export interface StartedCli {
   stop(): Promise<void>
 }
 
-/** Spawns the built CLI's `start <args> --port <free port> -q` and resolves at its ready line (bounded: 20 s). */
-export async function startQuiet(args: readonly string[]): Promise<StartedCli> {
+/**
+ * Spawns the built CLI's `start <args> --port <free port> -q` and resolves at its ready line
+ * (bounded: 20 s). `bin` runs another package root's `bin/run.js` (A/B comparisons).
+ */
+export async function startQuiet(args: readonly string[], bin = BIN): Promise<StartedCli> {
   const port = await freePort()
   const began = performance.now()
-  const child = spawn(process.execPath, [BIN, 'start', ...args, '--port', String(port), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [bin, 'start', ...args, '--port', String(port), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('not ready in 20 s')), 20_000)

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { describeIdentityStore, startBuiltInIdentity } from '../cli/identity.js'
+import { shown } from '../cli/shown-default.js'
 import { handleSignals } from '../cli/signals.js'
 import { parseDuration } from '../duration.js'
 import { ConfigError } from '../errors.js'
@@ -30,10 +31,12 @@ export default class IdentityServer extends Command {
       max: 65_535,
     }),
     'identity-store': Flags.string({
-      summary: 'JSON file to keep identities in (written atomically; created if missing). Default: memory only.',
+      summary: 'JSON file to keep identities in (written atomically; created if missing).',
+      defaultHelp: shown('memory only'),
     }),
     'base-url': Flags.string({
       summary: 'The URL browsers use to reach this server, when not http://127.0.0.1:<port>. No path.',
+      defaultHelp: shown('http://127.0.0.1:<port>'),
     }),
     'session-lifespan': Flags.string({
       summary: 'How long a session lasts, e.g. 30m or 24h.',

@@ -9,6 +9,7 @@ import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { endpointOrBuiltIn } from '../cli/identity.js'
 import { connectOry } from '../cli/ory-connection.js'
 import { openBrowser } from '../cli/open-browser.js'
+import { shown } from '../cli/shown-default.js'
 import { resolveTls } from '../cli/tls-options.js'
 import { printBanner } from '../cli/banner.js'
 import { handleSignals } from '../cli/signals.js'
@@ -313,9 +314,4 @@ function sessionSettings(flags: SessionFlags, given: ReadonlySet<string>): Sessi
     cacheSize: flags['session-cache-size'],
     whoamiTimeoutMs,
   }
-}
-
-/** A default for `--help`, the manifest and the README where the flag has no default value of its own. */
-function shown(text: string): () => Promise<string> {
-  return async () => text
 }

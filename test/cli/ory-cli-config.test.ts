@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { readOryCliConfig } from '../../src/cli/ory-cli-config.js'
 import { ProxyError } from '../../src/errors.js'
 import { connectThrough, startFakeConsole, type FakeConsole } from '../helpers/console.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const NIL = '00000000-0000-0000-0000-000000000000'
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'ory-proxy-config-'))
-}
 
 /** Writes an Ory CLI v1 config file (the shape `ory auth login` writes) and returns its path. */
 function writeConfig(dir: string, fields: Record<string, unknown>, name = 'ory.json'): string {
@@ -55,7 +51,7 @@ const connect = (t: TestContext, console: FakeConsole, inputs: Parameters<typeof
 
 test('precedence for the project: --project > $ORY_PROJECT > the config file', async (t) => {
   const { console, ids } = await setup(t)
-  const path = writeConfig(tempDir(), { selected_project: ids.fromFile, access_token: login('login-token') })
+  const path = writeConfig(tempDir(t), { selected_project: ids.fromFile, access_token: login('login-token') })
 
   const fromFile = await connect(t, console, { configPath: path })
   assert.equal(fromFile.endpoint?.url, 'https://file-project-a1b2c3d4e5.projects.oryapis.com')
@@ -72,19 +68,19 @@ test('precedence for the project: --project > $ORY_PROJECT > the config file', a
 test('precedence for the credential: $ORY_WORKSPACE_API_KEY beats the config file login', async (t) => {
   const { console, ids, workspace } = await setup(t)
   console.grant('ws-key', { workspaces: [workspace] })
-  const path = writeConfig(tempDir(), { selected_project: ids.fromFile, access_token: login('login-token') })
+  const path = writeConfig(tempDir(t), { selected_project: ids.fromFile, access_token: login('login-token') })
   await connect(t, console, { configPath: path, env: { ORY_WORKSPACE_API_KEY: 'ws-key' } })
   assert.ok(console.calls.length > 0 && console.calls.every((c) => c.authorization === 'Bearer ws-key'))
 })
 
 test("the default config file is the home directory's .ory-cloud.json; $ORY_CONFIG_PATH (via -c) replaces it", async (t) => {
   const { console, ids } = await setup(t)
-  const home = tempDir()
+  const home = tempDir(t)
   writeConfig(home, { selected_project: ids.fromFile, access_token: login('login-token') }, '.ory-cloud.json')
   const found = await connect(t, console, { home })
   assert.equal(found.endpoint?.url, 'https://file-project-a1b2c3d4e5.projects.oryapis.com')
 
-  const elsewhere = writeConfig(tempDir(), { selected_project: ids.fromEnv, access_token: login('login-token') })
+  const elsewhere = writeConfig(tempDir(t), { selected_project: ids.fromEnv, access_token: login('login-token') })
   const replaced = await connect(t, console, { home, configPath: elsewhere })
   assert.equal(replaced.endpoint?.url, 'https://env-project-f6g7h8i9j0.projects.oryapis.com')
 
@@ -98,7 +94,7 @@ test("the config file's selected workspace narrows the search when flags and env
   const otherWorkspace = console.addWorkspace('Other')
   console.addProject(otherWorkspace, 'file-project-zzzzzzzzzz')
   console.grant('login-token', { workspaces: [workspace, otherWorkspace] })
-  const path = writeConfig(tempDir(), { selected_workspace: otherWorkspace, access_token: login('login-token') })
+  const path = writeConfig(tempDir(t), { selected_workspace: otherWorkspace, access_token: login('login-token') })
   const narrowed = await connect(t, console, { configPath: path, projectFlag: 'file-project' })
   assert.equal(narrowed.endpoint?.url, 'https://file-project-zzzzzzzzzz.projects.oryapis.com')
   // --workspace beats the file.
@@ -108,12 +104,12 @@ test("the config file's selected workspace narrows the search when flags and env
 
 test('a selected project without a usable login is not used (a note says why); an expired login is named in errors', async (t) => {
   const { console, ids } = await setup(t)
-  const noLogin = writeConfig(tempDir(), { selected_project: ids.fromFile })
+  const noLogin = writeConfig(tempDir(t), { selected_project: ids.fromFile })
   const skipped = await connect(t, console, { configPath: noLogin })
   assert.equal(skipped.endpoint, undefined)
   assert.match(skipped.lines.join(''), new RegExp(`note: not using selected_project of ${noLogin}: it has no valid login; set ORY_WORKSPACE_API_KEY or pass --project`))
 
-  const expired = writeConfig(tempDir(), { access_token: login('login-token', -60_000) })
+  const expired = writeConfig(tempDir(t), { access_token: login('login-token', -60_000) })
   await assert.rejects(
     connect(t, console, { configPath: expired, projectFlag: ids.fromFlag }),
     new RegExp(`needs an API key: set ORY_WORKSPACE_API_KEY .*\\(the Ory CLI login in ${expired} expired at \\d{4}-`),
@@ -121,8 +117,8 @@ test('a selected project without a usable login is not used (a note says why); a
   assert.equal(console.calls.length, 0)
 })
 
-test('a missing or malformed config file is an error naming its path', async () => {
-  const dir = tempDir()
+test('a missing or malformed config file is an error naming its path', async (t) => {
+  const dir = tempDir(t)
   const cases: Array<[string, string | undefined, RegExp]> = [
     ['missing', undefined, /cannot be read: ENOENT/],
     ['not JSON', '{"version":', /is not JSON/],
@@ -153,6 +149,6 @@ test('a missing or malformed config file is an error naming its path', async () 
 
 test('the config file is read first even with --sdk-url: a bad -c is always an error', async (t) => {
   const { console } = await setup(t)
-  const path = join(tempDir(), 'absent.json')
+  const path = join(tempDir(t), 'absent.json')
   await assert.rejects(connect(t, console, { configPath: path, sdkUrlFlag: 'http://127.0.0.1:4433' }), new RegExp(`--config ${path} cannot be read`))
 })

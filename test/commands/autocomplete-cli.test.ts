@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { runCli } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
-test('autocomplete bash builds a completion for every start flag and prints the set-up', async () => {
-  const cache = mkdtempSync(join(tmpdir(), 'ory-proxy-cache-'))
+test('autocomplete bash builds a completion for every start flag and prints the set-up', async (t) => {
+  const cache = tempDir(t, 'ory-proxy-cache-')
   const result = await runCli(['autocomplete', 'bash'], { XDG_CACHE_HOME: cache })
   assert.equal(result.code, 0, result.stderr)
   assert.match(result.stdout, /ory-proxy autocomplete script bash/)

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { request } from 'undici'
 import { browserCommand } from '../../src/cli/open-browser.js'
 import { spawnCli } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
 /** A directory holding only an `xdg-open` with this shell body, to put first (or alone) on PATH. */
-function fakeOpener(body: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-opener-'))
+function fakeOpener(t: TestContext, body: string): string {
+  const dir = tempDir(t, 'ory-proxy-opener-')
   const path = join(dir, 'xdg-open')
   writeFileSync(path, `#!/bin/sh\n${body}\n`)
   chmodSync(path, 0o755)
@@ -26,7 +26,7 @@ test('--open hands the publish-url to the platform opener once the proxy is read
     res.end()
     opened(seen.body.toString())
   })
-  const dir = fakeOpener(`exec "${process.execPath}" -e 'fetch(process.argv[1], { method: "POST", body: process.argv[2] }).then(() => process.exit(0), () => process.exit(9))' "${recorder.url}" "$1"`)
+  const dir = fakeOpener(t, `exec "${process.execPath}" -e 'fetch(process.argv[1], { method: "POST", body: process.argv[2] }).then(() => process.exit(0), () => process.exit(9))' "${recorder.url}" "$1"`)
   const port = await freePort()
   const cli = await spawnCli(t, ['start', app.url, `http://localhost:${port}`, '--sdk-url', app.url, '--no-jwt', '--port', String(port), '--open'], 'listening on port', {
     PATH: `${dir}:${process.env.PATH}`,
@@ -44,8 +44,8 @@ test('--open hands the publish-url to the platform opener once the proxy is read
 test('an opener that fails, or none on PATH, is a warning and the proxy keeps running', async (t) => {
   const app = await startUpstream(t)
   for (const [name, path, reason] of [
-    ['failing opener', fakeOpener('exit 3'), /xdg-open exited with 3/],
-    ['no opener', mkdtempSync(join(tmpdir(), 'ory-proxy-empty-path-')), /xdg-open: ENOENT/],
+    ['failing opener', fakeOpener(t, 'exit 3'), /xdg-open exited with 3/],
+    ['no opener', tempDir(t, 'ory-proxy-empty-path-'), /xdg-open: ENOENT/],
   ] as const) {
     await t.test(name, async (t) => {
       const port = await freePort()

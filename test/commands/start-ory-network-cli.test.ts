@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { request } from 'undici'
-import { runCli, spawnCli } from '../helpers/cli.js'
+import { expectUsageError, spawnCli } from '../helpers/cli.js'
 import { startFakeConsole, type FakeConsole } from '../helpers/console.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
-/** A home without `.ory-cloud.json`, so the machine's own Ory CLI login is never read. */
-const home = mkdtempSync(join(tmpdir(), 'ory-proxy-home-'))
-
+/** A fake console with two projects and both kinds of key; HOME has no `.ory-cloud.json`, so no real Ory CLI login is read. */
 async function setup(t: TestContext): Promise<{ console: FakeConsole; projectId: string; env: Record<string, string> }> {
   const console = await startFakeConsole(t)
   const workspace = console.addWorkspace('Acme')
@@ -18,23 +16,18 @@ async function setup(t: TestContext): Promise<{ console: FakeConsole; projectId:
   console.addProject(workspace, 'acme-preview-k2j3h4g5f6')
   console.grant('ws-key', { workspaces: [workspace] })
   console.grant('project-key', { project: projectId })
-  return { console, projectId, env: { HOME: home, ORY_CONSOLE_API_URL: console.url } }
+  return { console, projectId, env: { HOME: tempDir(t), ORY_CONSOLE_API_URL: console.url } }
 }
 
-/** Bad input: one line on stderr starting `ory-proxy:`, exit code 2, no key left behind. */
-async function expectUsageError(console: FakeConsole, args: string[], env: Record<string, string>, pattern: RegExp) {
-  const result = await runCli(['start', 'http://127.0.0.1:9', '--no-jwt', '--port', String(await freePort()), ...args], env)
-  assert.equal(result.code, 2, `exit code for ${args.join(' ')}: ${result.stderr}`)
-  const lines = result.stderr.trim().split('\n')
-  assert.equal(lines.length, 1, `one line, got:\n${result.stderr}`)
-  assert.match(lines[0]!, /^ory-proxy: /)
-  assert.match(lines[0]!, pattern)
+/** Bad input: one `ory-proxy: …` line, exit code 2, and no API key created. */
+async function expectStartError(console: FakeConsole, args: string[], env: Record<string, string>, pattern: RegExp) {
+  await expectUsageError(['start', 'http://127.0.0.1:9', '--no-jwt', '--port', String(await freePort()), ...args], pattern, env)
   assert.equal(console.keys.length, 0, 'bad input never creates an API key')
 }
 
 test('project and console errors are one line on stderr and exit code 2', async (t) => {
   const { console, projectId, env } = await setup(t)
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-cfg-'))
+  const dir = tempDir(t)
   const malformed = join(dir, 'malformed.json')
   writeFileSync(malformed, '{"version":"v1",')
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
@@ -52,7 +45,7 @@ test('project and console errors are one line on stderr and exit code 2', async 
     ['a bad application-url after the lookup', ['--project', 'acme-prod', 'extra-arg-is-publish-url'], { ORY_WORKSPACE_API_KEY: 'ws-key' }, /publish-url must be an absolute http\(s\) URL/],
   ]
   for (const [name, args, extra, pattern] of cases) {
-    await t.test(name, () => expectUsageError(console, args, { ...env, ...extra }, pattern))
+    await t.test(name, () => expectStartError(console, args, { ...env, ...extra }, pattern))
   }
 })
 

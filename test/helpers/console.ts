@@ -1,12 +1,10 @@
 import http from 'node:http'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { connectOry, type OryConnectionInputs } from '../../src/cli/ory-connection.js'
 import type { ResolvedEndpoint } from '../../src/cli/ory-endpoint.js'
 import { createLogger } from '../../src/logger.js'
+import { tempDir } from './temp-dir.js'
 import { serveOnLoopback } from './upstream.js'
 
 export interface ConsoleProjectRecord {
@@ -168,7 +166,7 @@ export async function connectThrough(
       sdkUrlFlag: undefined,
       workspaceFlag: undefined,
       configPath: undefined,
-      home: mkdtempSync(join(tmpdir(), 'ory-proxy-home-')),
+      home: tempDir(t, 'ory-proxy-home-'),
       apiKeyExpiryMs: 12 * 3_600_000,
       logger: createLogger({ write: (line) => lines.push(line) }),
       ...inputs,
