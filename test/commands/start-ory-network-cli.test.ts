@@ -8,7 +8,7 @@ import { startFakeConsole, type FakeConsole } from '../helpers/console.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
-/** A fake console with two projects and both kinds of key; HOME has no `.ory-cloud.json`, so no real Ory CLI login is read. */
+/** A fake console with two projects, a workspace key and a project key. */
 async function setup(t: TestContext): Promise<{ console: FakeConsole; projectId: string; env: Record<string, string> }> {
   const console = await startFakeConsole(t)
   const workspace = console.addWorkspace('Acme')
@@ -16,7 +16,7 @@ async function setup(t: TestContext): Promise<{ console: FakeConsole; projectId:
   console.addProject(workspace, 'acme-preview-k2j3h4g5f6')
   console.grant('ws-key', { workspaces: [workspace] })
   console.grant('project-key', { project: projectId })
-  return { console, projectId, env: { HOME: tempDir(t), ORY_CONSOLE_API_URL: console.url } }
+  return { console, projectId, env: { ORY_CONSOLE_API_URL: console.url } }
 }
 
 /** Bad input: one `ory-proxy: …` line, exit code 2, and no API key created. */
@@ -131,4 +131,21 @@ test('an app that is not up yet is a warning; without a terminal the proxy start
   const response = await request(`http://127.0.0.1:${port}/`)
   assert.equal(response.statusCode, 502)
   await response.body.dump()
+})
+
+test('$ORY_RATE_LIMIT_HEADER goes to Ory as Ory-RateLimit-Action, never to the app', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', ory.url, '--no-jwt', '--port', String(port)], 'listening on port', {
+    ORY_RATE_LIMIT_HEADER: 'ci-bypass',
+  })
+  for (const path of ['/.ory/sessions/whoami', '/page']) {
+    const response = await request(`http://127.0.0.1:${port}${path}`, { headers: { 'ory-ratelimit-action': 'client-value' } })
+    await response.body.dump()
+  }
+  assert.deepEqual(ory.requests[0]!.headers['ory-ratelimit-action'], ['ci-bypass'])
+  assert.equal(app.requests[0]!.headers['ory-ratelimit-action'], undefined)
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
 })

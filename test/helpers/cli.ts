@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 
@@ -12,13 +15,20 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/** Env for black-box runs: the parent's, minus anything that would select an Ory endpoint or port. */
+/** A HOME without the Ory CLI's `~/.ory-cloud.json`, whose selected project would select an endpoint. */
+const EMPTY_HOME = mkdtempSync(join(tmpdir(), 'ory-proxy-home-'))
+process.on('exit', () => rmSync(EMPTY_HOME, { recursive: true, force: true }))
+
+/**
+ * Env for black-box runs: the parent's, minus anything that would select an Ory endpoint or port
+ * (`ORY_*`, `PORT`, and the developer's own Ory CLI login in HOME).
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env }
   for (const name of Object.keys(env)) {
     if (name.startsWith('ORY_') || name === 'PORT' || name === 'NODE_OPTIONS') delete env[name]
   }
-  return { ...env, ...extra }
+  return { ...env, HOME: EMPTY_HOME, ...extra }
 }
 
 /** Runs `bin/run.js <args>` to completion (for commands that exit by themselves). */
