@@ -24,7 +24,8 @@ export function probeApp(app: Upstream, timeoutMs: number): Promise<string | und
 
 /**
  * Start-up check: warns when the app does not accept connections yet and, on a terminal without
- * `--yes`/`--quiet`, asks whether to go on. Declining is an error (exit 2).
+ * `--yes`/`--quiet`, asks whether to go on. Declining is an error (exit 2); `answers.signal`
+ * (SIGINT meanwhile) ends the question.
  */
 export async function checkApp(app: Upstream, logger: Logger, answers: ConfirmOptions): Promise<void> {
   const reason = await probeApp(app, DEFAULTS.appProbeTimeoutMs)

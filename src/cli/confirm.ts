@@ -7,6 +7,8 @@ export interface ConfirmOptions {
   readonly quiet: boolean
   readonly input: NodeJS.ReadableStream & { readonly isTTY?: boolean }
   readonly output: NodeJS.WritableStream
+  /** Stops waiting for an answer (SIGINT while the question is open); the question then counts as yes. */
+  readonly signal?: AbortSignal | undefined
 }
 
 /**
@@ -19,7 +21,7 @@ export async function confirm(question: string, options: ConfirmOptions): Promis
   try {
     const answer = await new Promise<string>((resolve) => {
       prompt.once('close', () => resolve(''))
-      prompt.question(`${question} [Y/n] `).then(resolve, () => resolve(''))
+      prompt.question(`${question} [Y/n] `, { signal: options.signal }).then(resolve, () => resolve(''))
     })
     return !/^\s*no?\s*$/i.test(answer)
   } finally {

@@ -265,21 +265,31 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       await shutdown(undefined)()
       throw error
     }
-    // Signal handlers go in before anything is printed: whoever waits for output may send SIGINT at once.
-    const stopped = handleSignals({ close: shutdown(proxy) }, logger)
+    // Signal handlers go in before anything is printed: whoever waits for output may send SIGINT at
+    // once, and a signal also ends an open question.
+    const interrupted = new AbortController()
+    const stopped = handleSignals({ close: () => (interrupted.abort(), shutdown(proxy)()) }, logger)
     try {
-      await checkApp(config.app, logger, { yes: flags.yes, quiet: flags.quiet, input: process.stdin, output: process.stderr })
+      await checkApp(config.app, logger, {
+        yes: flags.yes,
+        quiet: flags.quiet,
+        input: process.stdin,
+        output: process.stderr,
+        signal: interrupted.signal,
+      })
     } catch (error) {
       await shutdown(proxy)()
       throw error
     }
-    printBanner(logger, config, {
-      jwt: session !== undefined,
-      quiet: flags.quiet,
-      identityStore: identity?.store,
-      tls: tls?.description,
-    })
-    if (flags.open) void openBrowser(config.publish.origin, logger)
+    if (!interrupted.signal.aborted) {
+      printBanner(logger, config, {
+        jwt: session !== undefined,
+        quiet: flags.quiet,
+        identityStore: identity?.store,
+        tls: tls?.description,
+      })
+      if (flags.open) void openBrowser(config.publish.origin, logger)
+    }
     await stopped
   }
 

@@ -45,3 +45,12 @@ test('--yes and --quiet answer yes without asking, and so does a non-terminal in
     assert.equal(io.shown(), '', `no prompt for ${JSON.stringify(options)}`)
   }
 })
+
+test('a signal ends an open question (SIGINT while asking), without waiting for input', async () => {
+  const io = terminal('')
+  const interrupted = new AbortController()
+  const answer = confirm('Start anyway?', { yes: false, quiet: false, ...io, signal: interrupted.signal })
+  interrupted.abort()
+  assert.equal(await answer, true)
+  assert.match(io.shown(), /^Start anyway\? \[Y\/n\] \s*$/)
+})
