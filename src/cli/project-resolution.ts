@@ -62,22 +62,39 @@ export async function resolveProject(
   const project = inputs.project
   if (project === undefined) return undefined
   const credential = consoleCredential(inputs)
-  const workspace = inputs.workspace !== undefined && (credential !== undefined || !inputs.workspace.fromFile) ? inputs.workspace : undefined
+  // A workspace from the config file is dropped when nothing can look it up; a given one is not.
+  const workspace = credential !== undefined || inputs.workspace?.fromFile !== true ? inputs.workspace : undefined
   if (credential === undefined) {
-    if (workspace !== undefined) throw missingKey(inputs, `${workspace.label} (${workspace.value}) is looked up in the Ory console`)
-    if (UUID.test(project.value)) throw missingKey(inputs, `${project.label} (${project.value}) is a project ID, looked up in the Ory console`)
-    if (!SLUG.test(project.value)) {
-      throw new ConfigError(`${project.label} must be a project slug such as affectionate-archimedes-s9mkjq3ci1, got "${project.value}"`)
+    if (workspace !== undefined) {
+      throw missingKey(inputs, `${workspace.label} (${workspace.value}) is looked up in the Ory console`)
     }
-    return { endpoint: projectEndpoint(project.value, project.label, inputs.oryApisUrl), slug: project.value, id: undefined, projectApiKey: undefined, console: undefined }
+    if (UUID.test(project.value)) {
+      throw missingKey(inputs, `${project.label} (${project.value}) is a project ID, looked up in the Ory console`)
+    }
+    if (!SLUG.test(project.value)) {
+      throw new ConfigError(
+        `${project.label} must be a project slug such as affectionate-archimedes-s9mkjq3ci1, got "${project.value}"`,
+      )
+    }
+    return resolved({ slug: project.value, id: undefined }, project.label, inputs.oryApisUrl, undefined, undefined)
   }
   return withConsole(openConsole(credential), async (console) => {
     const workspaceId = workspace === undefined ? undefined : await resolveWorkspace(console, workspace)
     const found = UUID.test(project.value)
       ? await projectById(console, project.value, workspaceId, workspace)
       : await projectByPrefix(console, project.value, workspaceId, workspace)
-    return { endpoint: projectEndpoint(found.slug, project.label, inputs.oryApisUrl), slug: found.slug, id: found.id, projectApiKey: undefined, console }
+    return resolved(found, project.label, inputs.oryApisUrl, undefined, console)
   })
+}
+
+function resolved(
+  project: { readonly slug: string; readonly id: string | undefined },
+  label: string,
+  oryApisUrl: string | undefined,
+  projectApiKey: string | undefined,
+  console: ConsoleApi | undefined,
+): ResolvedProject {
+  return { endpoint: projectEndpoint(project.slug, label, oryApisUrl), slug: project.slug, id: project.id, projectApiKey, console }
 }
 
 /** Runs `work` with an open console client, closing it when `work` fails (the caller closes it otherwise). */
@@ -91,7 +108,9 @@ async function withConsole<T>(console: ConsoleApi, work: (console: ConsoleApi) =
 }
 
 /** The console token in the Ory CLI's order: workspace key, project key, then its (unexpired) login. */
-export function consoleCredential(inputs: Pick<ProjectInputs, 'workspaceApiKey' | 'projectApiKey' | 'config' | 'now'>): ConsoleCredential | undefined {
+export function consoleCredential(
+  inputs: Pick<ProjectInputs, 'workspaceApiKey' | 'projectApiKey' | 'config' | 'now'>,
+): ConsoleCredential | undefined {
   if (inputs.workspaceApiKey) return { token: inputs.workspaceApiKey, source: '$ORY_WORKSPACE_API_KEY' }
   if (inputs.projectApiKey) return { token: inputs.projectApiKey, source: '$ORY_PROJECT_API_KEY' }
   const login = inputs.config?.login
@@ -135,7 +154,7 @@ async function projectOfKey(
     if (project !== undefined && !project.fromFile && !startsAny(own, project.value)) {
       throw new ConfigError(`${project.label} (${project.value}) is not the project of ORY_PROJECT_API_KEY (${own.slug}); unset one`)
     }
-    return { endpoint: projectEndpoint(own.slug, '$ORY_PROJECT_API_KEY', inputs.oryApisUrl), slug: own.slug, id: own.id, projectApiKey: key, console }
+    return resolved(own, '$ORY_PROJECT_API_KEY', inputs.oryApisUrl, key, console)
   })
 }
 
@@ -147,7 +166,9 @@ async function projectById(
 ): Promise<ConsoleProject> {
   const project = await console.getProject(id)
   if (project === undefined) {
-    throw new ConfigError(`no project with ID ${id}: the Ory console API at ${console.baseUrl} answered 404 to GET /projects/${id} (asked with ${console.tokenSource})`)
+    throw new ConfigError(
+      `no project with ID ${id}: the Ory console API at ${console.baseUrl} answered 404 to GET /projects/${id} (asked with ${console.tokenSource})`,
+    )
   }
   if (workspaceId !== undefined && project.workspaceId !== workspaceId) {
     throw new ConfigError(`project ${id} (${project.slug}) is not in workspace ${workspace!.value} (${workspace!.label})`)
@@ -174,7 +195,8 @@ async function resolveWorkspace(console: ConsoleApi, workspace: Selected): Promi
   if (UUID.test(workspace.value)) return workspace.value
   const workspaces = await console.listWorkspaces()
   const where = `among the ${workspaces.length} workspaces ${console.tokenSource} can see at ${console.baseUrl}`
-  const found = pickOne<ConsoleWorkspace>(workspaces, workspace.value, (w) => [w.name, w.id], (w) => `${w.name} (${w.id})`, 'workspace', where)
+  const describe = (w: ConsoleWorkspace) => `${w.name} (${w.id})`
+  const found = pickOne(workspaces, workspace.value, (w) => [w.name, w.id], describe, 'workspace', where)
   return found.id
 }
 
