@@ -34,9 +34,9 @@ export function defaultOryCliConfigPath(home: string): string {
 }
 
 /**
- * Reads an Ory CLI config file. A missing file is undefined when `required` is false (the default
- * location) and an error naming the path otherwise (`-c`, `$ORY_CONFIG_PATH`); an unreadable or
- * malformed file is always an error naming the path.
+ * Reads an Ory CLI config file. A missing file, or one of another version, is undefined when
+ * `required` is false (the default location) and an error naming the path otherwise (`-c`,
+ * `$ORY_CONFIG_PATH`); an unreadable or malformed file is always an error naming the path.
  */
 export function readOryCliConfig(path: string, required: boolean): OryCliConfig | undefined {
   let text: string
@@ -58,6 +58,8 @@ export function readOryCliConfig(path: string, required: boolean): OryCliConfig 
   }
   const file = parsed as Record<string, unknown>
   if (file.version !== SUPPORTED_VERSION) {
+    // As the Ory CLI: a file of another version at the default place counts as no file.
+    if (!required) return undefined
     throw new ConfigError(
       `--config ${path} has version ${JSON.stringify(file.version ?? null)}; ory-proxy reads version "${SUPPORTED_VERSION}" files, as written by \`ory auth login\` of Ory CLI v1`,
     )

@@ -142,8 +142,9 @@ test('a missing or malformed config file is an error naming its path', async (t)
       },
     )
   }
-  // Only an optional (default) file may be missing.
+  // Only an optional (default) file may be missing or of another version (the Ory CLI ignores those too).
   assert.equal(readOryCliConfig(join(dir, 'missing.json'), false), undefined)
+  assert.equal(readOryCliConfig(join(dir, 'an-old-version.json'), false), undefined)
   assert.throws(() => readOryCliConfig(join(dir, 'not-JSON.json'), false), /is not JSON/)
 })
 
