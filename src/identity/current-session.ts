@@ -17,12 +17,13 @@ export function bearerToken(authorization: string | undefined): string | undefin
 }
 
 /**
- * The active session a request carries, looked up as Kratos does: `X-Session-Token`, then
- * `Authorization: Bearer`, then the `ory_kratos_session` cookie.
+ * The active session a request carries, looked up as Kratos does (session/manager_http.go
+ * `extractToken`): `X-Session-Token`, then the `ory_kratos_session` cookie, then
+ * `Authorization: Bearer` — so a stray Authorization header never hides a browser's session.
  */
 export function currentSession(ctx: IdentityContext, ex: Exchange): SignedIn | undefined {
   const token =
-    ex.header('x-session-token') ?? bearerToken(ex.header('authorization')) ?? ex.cookie(SESSION_COOKIE)
+    ex.header('x-session-token') ?? ex.cookie(SESSION_COOKIE) ?? bearerToken(ex.header('authorization'))
   const session = ctx.sessions.byToken(token, ex.now)
   if (session === undefined) return undefined
   const identity = ctx.identities.get(session.identityId)

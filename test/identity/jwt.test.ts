@@ -21,6 +21,11 @@ test('signed in at the built-in identity server, the app gets a verifiable ES256
   assert.equal(signedIn.error, undefined)
   assert.equal(signedIn.claims?.sub, session.identity.id)
   assert.equal(signedIn.claims?.iss, identity.url)
+  // A forged Authorization next to the browser's cookie is dropped: the app still gets only the
+  // proxy's token for the cookie's session (whoami reads the cookie before Bearer, as Kratos does).
+  const forged = (await (await jar.fetch(`${publish}/dashboard`, { headers: { authorization: 'Bearer forged' } })).json()) as AppView
+  assert.equal(forged.authorization.length, 1)
+  assert.equal(forged.claims?.sub, session.identity.id)
   const claim = signedIn.claims?.session as { identity: { traits: { email: string } }; authentication_methods: Array<{ method: string }> }
   assert.equal(claim.identity.traits.email, 'jwt@example.org')
   assert.equal(claim.authentication_methods[0]?.method, 'password')

@@ -47,6 +47,22 @@ test('whoami answers the session with the identity id header and no caching', as
   assert.match(response.headers.get('cache-control')!, /no-store/)
 })
 
+test("whoami reads credentials in Kratos' order: X-Session-Token, then the cookie, then Bearer", async (t) => {
+  const identity = await startTestIdentity(t)
+  const jar = await registerUser(identity.url, 'order@example.org', PASSWORD)
+  const cookie = jar.header()!
+  const token = await apiSessionToken(identity.url, 'token@example.org')
+  const emailFor = async (headers: Record<string, string>) => {
+    const response = await request(`${identity.url}/sessions/whoami`, { headers })
+    if (response.statusCode !== 200) return (await response.body.dump(), response.statusCode)
+    return ((await response.body.json()) as SessionBody).identity.traits.email
+  }
+  assert.equal(await emailFor({ cookie, authorization: 'Bearer nope' }), 'order@example.org')
+  assert.equal(await emailFor({ cookie, 'x-session-token': token }), 'token@example.org')
+  assert.equal(await emailFor({ cookie: 'other=1', authorization: `Bearer ${token}` }), 'token@example.org')
+  assert.equal(await emailFor({ 'x-session-token': 'nope', cookie }), 401)
+})
+
 test('a session ends after its lifespan: whoami turns 401 and the cookie expired with it', async (t) => {
   const clock = testClock()
   const identity = await startTestIdentity(t, { now: clock.now, sessionLifetimeMs: 30 * 60 * 1000 })
