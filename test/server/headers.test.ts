@@ -8,7 +8,7 @@ import { answerRaw, startUpstream } from '../helpers/upstream.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
-test('hop-by-hop and Connection-named request headers never reach the app (RFC 9110 §7.6.1)', async (t) => {
+test('hop-by-hop and Connection-named request headers never reach the app, nor remove the proxy’s own (RFC 9110 §7.6.1; Go #50580, CVE-2021-33197)', async (t) => {
   const app = await startUpstream(t)
   const proxy = await startTestProxy(t, app.url, app.url)
   const result = await raw(
@@ -55,7 +55,7 @@ test('hop-by-hop and Connection-named response headers never reach the client', 
   assert.ok(result.text.includes('hello'))
 })
 
-test('X-Forwarded-* and Forwarded from the client are replaced by the proxy, never trusted', async (t) => {
+test('X-Forwarded-* and Forwarded from the client, _ spellings included, are replaced by the proxy, never trusted (CVE-2025-64484)', async (t) => {
   const app = await startUpstream(t)
   const proxy = await startTestProxy(t, app.url, app.url, { publishUrl: 'https://gateway.local:5000' })
   const result = await raw(
@@ -182,7 +182,7 @@ test('headers undici refuses never turn a request into a 500', async (t) => {
   assert.equal(app.requests.find((r) => r.body.toString() === 'abc')?.body.length, 3)
 })
 
-test('a request that has passed through this proxy before is answered 508, not looped', async (t) => {
+test('a request that has passed through this proxy before is answered 508, not looped (RFC 9110 §7.6.3 Via)', async (t) => {
   let proxyPort = 0
   // A relay app that sends every request back to the proxy, as a misconfigured upstream would.
   const relay = await startUpstream(t, (req, res) => {

@@ -17,7 +17,7 @@ async function startEvil(t: TestContext): Promise<{ port: number; connections: (
   return { port: (server.address() as net.AddressInfo).port, connections: () => connections }
 }
 
-test('request targets that could name another origin are refused with 400 and reach nobody', async (t) => {
+test('request targets that could name another origin or climb out of the prefix are refused with 400 and reach nobody (GHSA-2q7r-29rg-6m5h)', async (t) => {
   const app = await startUpstream(t)
   const ory = await startUpstream(t)
   const evil = await startEvil(t)
