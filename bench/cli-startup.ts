@@ -11,7 +11,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { percentile, startQuiet } from './cli-process.js'
+import { percentile, startQuiet } from './lib/cli-process.js'
 
 const RUNS = 15
 const ROOTS = process.argv.length > 2 ? process.argv.slice(2) : [fileURLToPath(new URL('..', import.meta.url))]
@@ -38,7 +38,7 @@ const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`
 const results = ROOTS.map((root) => ({ bin: join(root, 'bin/run.js'), root, ready: [] as number[], help: [] as number[] }))
 for (let i = 0; i < RUNS; i++) {
   for (const result of results) {
-    const started = await startQuiet([appUrl, '--sdk-url', appUrl, '--no-jwt'], result.bin)
+    const started = await startQuiet([appUrl, '--sdk-url', appUrl, '--no-jwt'], { bin: result.bin })
     result.ready.push(started.readyMs)
     await started.stop()
     result.help.push(await helpMs(result.bin))

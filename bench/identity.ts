@@ -11,7 +11,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
-import { percentile, startQuiet } from './cli-process.js'
+import { percentile, startQuiet } from './lib/cli-process.js'
 
 const RUNS = 7
 const FLOWS = 40

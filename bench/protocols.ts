@@ -12,7 +12,7 @@ import http2 from 'node:http2'
 import net, { type AddressInfo } from 'node:net'
 import autocannon from 'autocannon'
 import { WebSocket, WebSocketServer } from 'ws'
-import { percentile, startQuiet } from './cli-process.js'
+import { percentile, startQuiet } from './lib/cli-process.js'
 
 const SECONDS = 6
 const CONCURRENCY = 50

@@ -1,0 +1,66 @@
+import { percentile } from './cli-process.js'
+import type { Figures } from './stats.js'
+
+/** Every run of one scenario in one bench run, and their medians. */
+export interface ScenarioResult {
+  readonly title: string
+  readonly runs: readonly Figures[]
+  readonly median: Figures
+}
+
+/**
+ * One target of `bench/budget.json`: a figure (`scenario.field`), a ratio or a difference of two,
+ * with a bound. Ratios and differences are taken round by round (both sides measured in the same
+ * round) and their median is checked, so drift in the machine's load cancels out.
+ */
+export interface Check {
+  readonly name: string
+  readonly value?: string
+  readonly ratio?: readonly [string, string]
+  readonly difference?: readonly [string, string]
+  readonly max?: number
+  readonly min?: number
+}
+
+export interface Verdict {
+  readonly name: string
+  /** Undefined when a scenario it needs was not run (`--only`). */
+  readonly value: number | undefined
+  readonly bound: string
+  readonly pass: boolean | undefined
+}
+
+function series(results: Readonly<Record<string, ScenarioResult>>, path: string): number[] | undefined {
+  const dot = path.lastIndexOf('.')
+  const runs = results[path.slice(0, dot)]?.runs
+  if (runs === undefined) return undefined
+  const field = path.slice(dot + 1)
+  const values = runs.map((run) => run[field]!)
+  if (values.some((value) => value === undefined)) throw new Error(`budget: no figure ${path}`)
+  return values
+}
+
+function combine(a: number[], b: number[], op: (x: number, y: number) => number): number {
+  if (a.length === b.length) return percentile(a.map((x, i) => op(x, b[i]!)), 0.5)
+  return op(percentile(a, 0.5), percentile(b, 0.5))
+}
+
+/** Evaluates every check against one bench run's results. */
+export function judge(checks: readonly Check[], results: Readonly<Record<string, ScenarioResult>>): Verdict[] {
+  return checks.map((check) => {
+    const bound = check.max !== undefined ? `≤ ${check.max}` : `≥ ${check.min}`
+    let value: number | undefined
+    if (check.value !== undefined) {
+      const values = series(results, check.value)
+      value = values && percentile(values, 0.5)
+    } else {
+      const [left, right] = (check.ratio ?? check.difference)!
+      const a = series(results, left)
+      const b = series(results, right)
+      if (a !== undefined && b !== undefined) value = combine(a, b, check.ratio ? (x, y) => x / y : (x, y) => x - y)
+    }
+    if (value === undefined) return { name: check.name, value, bound, pass: undefined }
+    const pass = (check.max === undefined || value <= check.max) && (check.min === undefined || value >= check.min)
+    return { name: check.name, value, bound, pass }
+  })
+}

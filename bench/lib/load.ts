@@ -1,0 +1,46 @@
+/** A load the client role runs, described as data so it crosses the IPC channel. */
+export type Load = HttpLoad | H2Load | ParallelLoad
+
+/** HTTP/1.1 keep-alive load through autocannon. */
+export interface HttpLoad {
+  readonly kind: 'http'
+  readonly url: string
+  readonly connections: number
+  /** Run this long… */
+  readonly seconds?: number
+  /** …or until this many requests are answered. */
+  readonly amount?: number
+  /** Requests per second over all connections; unset: as fast as the server answers. */
+  readonly rate?: number
+  /** One Ory session cookie on every request (`ory_session_bench=<n>`). */
+  readonly session?: number
+  /** A different session on each request, cycling through this many (starting at `session` or 0). */
+  readonly sessions?: number
+}
+
+/** HTTP/2 prior-knowledge (h2c) load: `streams` concurrent requests on one session. */
+export interface H2Load {
+  readonly kind: 'h2'
+  readonly url: string
+  readonly streams: number
+  readonly seconds: number
+}
+
+/** Loads run at the same time; the result of each is reported. */
+export interface ParallelLoad {
+  readonly kind: 'parallel'
+  readonly loads: readonly (HttpLoad | H2Load)[]
+}
+
+/** What the client saw. Latencies in ms, from request written to response complete. */
+export interface LoadResult {
+  readonly requests: number
+  readonly seconds: number
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  /** Socket errors, timeouts and non-2xx answers. */
+  readonly errors: number
+}
+
+export const SESSION_COOKIE = 'ory_session_bench'
