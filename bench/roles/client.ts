@@ -1,11 +1,15 @@
 /**
  * Client role: runs one {@link Load} per IPC message and answers with its {@link LoadResult}s
- * (one per load; several for a parallel one). HTTP/1.1 through autocannon; h2c through a bounded
- * loop of its own, since autocannon speaks HTTP/1.1 only. Latencies are taken from each response
- * in fractional ms (autocannon's own histogram keeps whole ms).
+ * (one per load; several for a parallel one). HTTP/1.1 as fast as the server answers through
+ * autocannon; at a fixed rate through a paced loop of its own (autocannon's `overallRate` lets each
+ * connection send its whole quota in a burst at the top of every second, which measures a
+ * saturated burst, not a steady rate); h2c through a bounded loop of its own, since autocannon
+ * speaks HTTP/1.1 only. Latencies are taken from each response in fractional ms (autocannon's own
+ * histogram keeps whole ms).
  */
 import http2 from 'node:http2'
 import autocannon from 'autocannon'
+import { Pool } from 'undici'
 import { percentile } from '../lib/cli-process.js'
 import { SESSION_COOKIE, type H2Load, type HttpLoad, type Load, type LoadResult } from '../lib/load.js'
 
@@ -21,8 +25,52 @@ function summary(latencies: number[], seconds: number, errors: number): LoadResu
   }
 }
 
+function cookieFor(load: HttpLoad, sequence: number): string | undefined {
+  if (load.sessions !== undefined) return `${SESSION_COOKIE}=${(load.session ?? 0) + (sequence % load.sessions)}`
+  return load.session === undefined ? undefined : `${SESSION_COOKIE}=${load.session}`
+}
+
+/**
+ * Open-loop load: request k is sent at start + k/rate over `connections` keep-alive connections,
+ * whatever happened to the ones before it (a busy pool queues it). Latency counts from the send.
+ */
+async function runPaced(load: HttpLoad): Promise<LoadResult> {
+  const url = new URL(load.url)
+  const pool = new Pool(url.origin, { connections: load.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const latencies: number[] = []
+  let errors = 0
+  const pending = new Set<Promise<void>>()
+  const send = (sequence: number) => {
+    const started = performance.now()
+    const cookie = cookieFor(load, sequence)
+    const done = pool
+      .request({ path: url.pathname, method: 'GET', headers: cookie === undefined ? {} : { cookie } })
+      .then(async ({ statusCode, body }) => {
+        await body.dump()
+        if (statusCode >= 200 && statusCode < 300) latencies.push(performance.now() - started)
+        else errors++
+      })
+      .catch(() => void errors++)
+      .finally(() => pending.delete(done))
+    pending.add(done)
+  }
+  const began = performance.now()
+  const total = Math.round((load.seconds ?? 5) * load.rate!)
+  const interval = 1000 / load.rate!
+  let sent = 0
+  while (sent < total) {
+    const due = Math.min(total, Math.floor((performance.now() - began) / interval) + 1)
+    while (sent < due) send(sent++)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, began + sent * interval - performance.now())))
+  }
+  await Promise.all(pending)
+  const seconds = (performance.now() - began) / 1000
+  await pool.close()
+  return summary(latencies, seconds, errors)
+}
+
 function runHttp(load: HttpLoad): Promise<LoadResult> {
-  const first = load.session ?? 0
+  if (load.rate !== undefined) return runPaced(load)
   let next = 0
   const options: autocannon.Options = {
     url: load.url,
@@ -30,15 +78,14 @@ function runHttp(load: HttpLoad): Promise<LoadResult> {
     pipelining: 1,
     timeout: 10,
     ...(load.amount === undefined ? { duration: load.seconds ?? 5 } : { amount: load.amount }),
-    ...(load.rate === undefined ? {} : { overallRate: load.rate }),
-    ...(load.session !== undefined && load.sessions === undefined ? { headers: { cookie: `${SESSION_COOKIE}=${first}` } } : {}),
+    ...(load.session !== undefined && load.sessions === undefined ? { headers: { cookie: cookieFor(load, 0)! } } : {}),
     ...(load.sessions === undefined
       ? {}
       : {
           requests: [
             {
               setupRequest: (request) => {
-                request.headers = { cookie: `${SESSION_COOKIE}=${first + (next++ % load.sessions!)}` }
+                request.headers = { cookie: cookieFor(load, next++)! }
                 return request
               },
             },

@@ -1,5 +1,6 @@
-import { H2CClient, Pool, type Dispatcher } from 'undici'
+import type { Dispatcher, Pool as PoolType } from 'undici'
 import type { ProxyConfig, Timeouts, Upstream } from '../config.js'
+import { h2cClientClass, Pool } from '../undici-parts.js'
 
 /** Streams one HTTP/2 connection carries to the app, as browsers and nginx allow. */
 const APP_H2_STREAMS = 100
@@ -8,7 +9,7 @@ const APP_H2_STREAMS = 100
  * One keep-alive undici Pool per upstream origin. Timeouts are always explicit: undici's defaults
  * (300 s) would hide a hung app for five minutes. `allowH2` lets ALPN choose HTTP/2 on https.
  */
-export function createPool(upstream: Upstream, timeouts: Timeouts, connections: number, allowH2 = false): Pool {
+export function createPool(upstream: Upstream, timeouts: Timeouts, connections: number, allowH2 = false): PoolType {
   return new Pool(upstream.origin, {
     connections,
     pipelining: 1,
@@ -40,7 +41,7 @@ export function createAppPools(config: ProxyConfig): AppDispatchers {
   if (!config.appH2) return { app: http1, appTunnel: http1 }
   const h2: Dispatcher = app.secure
     ? createPool(app, timeouts, upstreamConnections, true)
-    : new H2CClient(app.origin, {
+    : new (h2cClientClass())(app.origin, {
         maxConcurrentStreams: APP_H2_STREAMS,
         pipelining: APP_H2_STREAMS,
         headersTimeout: timeouts.upstreamHeadersMs,

@@ -1,6 +1,7 @@
-import { Pool } from 'undici'
+import type { Pool as PoolType } from 'undici'
 import type { Upstream } from '../config.js'
 import { ProxyError } from '../errors.js'
+import { Pool, requestOf } from '../undici-parts.js'
 import type { Credentials } from './credentials.js'
 
 /** What whoami said about an active session. */
@@ -33,7 +34,7 @@ const RETRYABLE = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
  * `ERR_ORY_UNAVAILABLE` so the request fails closed.
  */
 export class WhoamiClient {
-  readonly #pool: Pool
+  readonly #pool: PoolType
   readonly #path: string
   readonly #label: string
   readonly #timeoutMs: number
@@ -73,7 +74,7 @@ export class WhoamiClient {
   }
 
   async #ask(headers: string[], signal: AbortSignal): Promise<ActiveSession | undefined> {
-    const { statusCode, body } = await this.#pool.request({ path: this.#path, method: 'GET', headers, signal })
+    const { statusCode, body } = await requestOf(this.#pool, { path: this.#path, method: 'GET', headers, signal })
     if (statusCode === 401 || statusCode === 403) {
       await body.dump()
       return undefined

@@ -1,0 +1,44 @@
+import { createRequire } from 'node:module'
+import type { Dispatcher, H2CClient as H2CClientType, Pool as PoolType } from 'undici'
+
+// undici's entry point evaluates every dispatcher, agent, fetch, WebSocket and cache it has (about
+// 110 ms of a 2-core start-up here); the proxy needs its Pool (about 50 ms). Its package has no
+// exports map, so single files load with `require`. Each part falls back to the entry point if a
+// future undici moves the file; test/undici-parts.test.ts fails then, so the fallback never goes unnoticed.
+const require = createRequire(import.meta.url)
+
+/** The single files loaded instead of the entry point. */
+export const UNDICI_PARTS = {
+  pool: 'undici/lib/dispatcher/pool.js',
+  h2cClient: 'undici/lib/dispatcher/h2c-client.js',
+  request: 'undici/lib/api/api-request.js',
+} as const
+
+function part<T>(file: string, fromEntry: (undici: typeof import('undici')) => T): T {
+  try {
+    return require(file) as T
+  } catch {
+    return fromEntry(require('undici') as typeof import('undici'))
+  }
+}
+
+/** undici's `Pool` class. */
+export const Pool: typeof PoolType = part(UNDICI_PARTS.pool, (undici) => undici.Pool)
+
+/** undici's `H2CClient` (only `--app-h2` to an http app needs it, so it loads on first use). */
+export function h2cClientClass(): typeof H2CClientType {
+  return part(UNDICI_PARTS.h2cClient, (undici) => undici.H2CClient)
+}
+
+type RequestMethod = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
+
+/**
+ * undici's `dispatcher.request` method: the entry point mixes it into every dispatcher's
+ * prototype, so a pool loaded on its own lacks it.
+ */
+export const dispatcherRequest: RequestMethod = part(UNDICI_PARTS.request, (undici) => undici.Dispatcher.prototype.request as RequestMethod)
+
+/** `dispatcher.request(options)` (the promise form) for a dispatcher loaded without the entry point. */
+export function requestOf(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  return dispatcherRequest.call(dispatcher, options)
+}
