@@ -13,6 +13,7 @@ import { judge, type Check, type ScenarioResult } from './lib/budget.js'
 import { startQuiet } from './lib/cli-process.js'
 import type { LoadResult } from './lib/load.js'
 import { measureMemory } from './lib/memory.js'
+import { createProbe, type Probe } from './lib/probe.js'
 import { cpuMicros, rssBytes } from './lib/procfs.js'
 import { startRole, type Role } from './lib/roles.js'
 import { GROUPS, MEASUREMENTS, PROBED, PROXY_FLAGS, type Measurement, type ProxyKind } from './lib/scenarios.js'
@@ -21,7 +22,6 @@ import { medians, type Figures } from './lib/stats.js'
 import { printTable } from './lib/table.js'
 
 const RESULTS = fileURLToPath(new URL('results/', import.meta.url))
-const PROBE = new URL('probes/loop-delay.mjs', import.meta.url).href
 const MEMORY_SESSIONS = 100_000
 const MB = 1024 * 1024
 
@@ -64,51 +64,31 @@ interface Target {
   readonly base: string
   /** The proxy's process, whose CPU and RSS are read; undefined for the origin itself. */
   readonly pid: number | undefined
-  /** Where the loop-delay probe writes, for probed proxies. */
-  readonly loopFile: string | undefined
+  /** The event-loop delay probe, for probed proxies. */
+  readonly probe: Probe | undefined
   stop(): Promise<void>
 }
 
 async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
   if (kind === 'reference') {
     const role = await startRole('reference-proxy.mjs', [origin])
-    return { base: `http://127.0.0.1:${role.port}`, pid: role.pid, loopFile: undefined, stop: () => role.stop() }
+    return { base: `http://127.0.0.1:${role.port}`, pid: role.pid, probe: undefined, stop: () => role.stop() }
   }
-  const loopFile = PROBED.has(kind) ? `${RESULTS}.loop-delay-${kind}-${process.pid}.json` : undefined
+  const probe = PROBED.has(kind) ? createProbe(kind) : undefined
   const nodeArgs = [
-    ...(loopFile === undefined ? [] : ['--import', PROBE]),
+    ...(probe?.options.nodeArgs ?? []),
     ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', `${RESULTS}profiles`, '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`] : []),
   ]
   const cli = await startQuiet([origin, '--sdk-url', ory, ...PROXY_FLAGS[kind]], {
     nodeArgs,
-    env: loopFile === undefined ? {} : { BENCH_LOOP_DELAY_FILE: loopFile },
+    env: probe?.options.env ?? {},
   })
-  return { base: `http://127.0.0.1:${cli.port}`, pid: cli.pid, loopFile, stop: () => cli.stop() }
-}
-
-/** Asks the probe for the event-loop delay since the last call (SIGUSR2), bounded to 2 s. */
-async function loopDelay(target: Target): Promise<{ p99: number; max: number }> {
-  const read = () => {
-    try {
-      return JSON.parse(readFileSync(target.loopFile!, 'utf8')) as { sequence: number; p99: number; max: number }
-    } catch {
-      return { sequence: 0, p99: Number.NaN, max: Number.NaN }
-    }
-  }
-  const before = read().sequence
-  process.kill(target.pid!, 'SIGUSR2')
-  const deadline = performance.now() + 2_000
-  while (performance.now() < deadline) {
-    const figures = read()
-    if (figures.sequence > before) return figures
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error('the loop-delay probe did not answer in 2 s')
+  return { base: `http://127.0.0.1:${cli.port}`, pid: cli.pid, probe, stop: () => cli.stop() }
 }
 
 async function measure(client: Role, measurement: Measurement, target: Target): Promise<Figures> {
   const load = measurement.load(target.base, seconds)
-  if (target.loopFile !== undefined) await loopDelay(target)
+  await target.probe?.read(target.pid!)
   const cpuBefore = target.pid === undefined ? 0 : cpuMicros(target.pid)
   const answer = await client.ask<{ results?: LoadResult[]; error?: string }>(load)
   if (answer.error !== undefined) throw new Error(`${measurement.id}: ${answer.error}`)
@@ -130,8 +110,8 @@ async function measure(client: Role, measurement: Measurement, target: Target): 
     figures.signingRps = results[0]!.rps
     figures.signingP99 = results[0]!.p99
   }
-  if (target.loopFile !== undefined) {
-    const delay = await loopDelay(target)
+  if (target.probe !== undefined) {
+    const delay = await target.probe.read(target.pid!)
     figures.loopDelayP99 = delay.p99
     figures.loopDelayMax = delay.max
   }
@@ -161,7 +141,7 @@ const results: Record<string, ScenarioResult> = {}
 const targets = new Map<ProxyKind | 'origin', Target>()
 
 try {
-  const direct: Target = { base: originUrl, pid: undefined, loopFile: undefined, stop: async () => {} }
+  const direct: Target = { base: originUrl, pid: undefined, probe: undefined, stop: async () => {} }
   targets.set('origin', direct)
   for (const measurement of selection.measurements) {
     const kind = measurement.proxy

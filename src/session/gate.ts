@@ -12,6 +12,7 @@ import { SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
 import { TtlCache } from './ttl-cache.js'
 import { WhoamiClient, type ActiveSession } from './whoami.js'
+import { sessionOfToken } from '../workers/claims.js'
 
 /** ory proxy signs tokens valid for 60 s. */
 const DEFAULT_TOKEN_LIFETIME_S = 60
@@ -19,6 +20,12 @@ const DEFAULT_TOKEN_LIFETIME_S = 60
 const RENEW_AT_FRACTION = 0.9
 /** A 401 is remembered this long at most, so a stale cookie does not cost a whoami call per request. */
 const NEGATIVE_TTL_MS = 1_000
+/**
+ * A token due for renewal that is still valid this much longer is sent while its successor is
+ * signed beside (stale-while-revalidate), so no request waits for a signature on a warm entry.
+ * Closer to its `exp`, the request waits: the app must get a token it can still verify.
+ */
+const DEFAULT_RENEW_BESIDE_MIN_MS = 1_000
 
 export interface SessionGateOptions {
   readonly key: SigningKey
@@ -29,21 +36,41 @@ export interface SessionGateOptions {
   readonly headerBudgetBytes?: number | undefined
   /** JWT lifetime (`exp - iat`); ory proxy's 60 s unless a test needs renewals sooner. */
   readonly tokenLifetimeS?: number | undefined
+  /** A token due for renewal is still sent while this much validity is left (default 1 s; tests shorten it). */
+  readonly renewBesideMinMs?: number | undefined
   readonly signer?: SignerPoolOptions | undefined
   readonly logger: Logger
 }
 
-/** One cache entry: what the app is told, and until when. Holds no credentials. */
+/**
+ * One cache entry: what the app is told, and until when. Holds no credentials, and no second copy
+ * of the session: a renewal reads it back from the token (about 1 KiB less per entry).
+ */
 class CachedAnswer {
   constructor(
     /** `Bearer <jwt>`, or undefined for "no session" (a short negative entry). */
     readonly authorization: string | undefined,
-    /** After this (ms) the token is re-signed from `session` instead of being reused. */
+    /** After this (ms) the token is re-signed instead of being reused. */
     readonly renewAt: number,
     readonly expiresAt: number,
-    /** Kept only when the entry outlives its token; otherwise the session text is not held. */
-    readonly session: ActiveSession | undefined,
+    /** The token's `exp` in ms. */
+    readonly tokenExpiresAt: number,
+    /**
+     * What a renewal signs from, kept only when the entry outlives its token: the session's end
+     * (ms, or Infinity) when the token carries the session claim; the whole session when the
+     * claim was left out for the header budget. Undefined: the next token takes a whoami call.
+     */
+    readonly renewal: number | ActiveSession | undefined,
   ) {}
+
+  /** The session to sign the next token from (only called when `renewal` is set). */
+  renewalSession(): ActiveSession {
+    const renewal = this.renewal!
+    if (typeof renewal !== 'number') return renewal
+    // A number is only kept for a token that carries the session claim.
+    const claim = sessionOfToken(this.authorization!)!
+    return { ...claim, expiresAt: renewal === Number.POSITIVE_INFINITY ? undefined : renewal }
+  }
 }
 
 /**
@@ -61,6 +88,7 @@ export class OrySessionGate implements SessionGate {
   readonly #signer: SignerPool
   readonly #ttlMs: number
   readonly #tokenLifetimeS: number
+  readonly #renewBesideMinMs: number
   readonly #logger: Logger
   /** Bumped by every logout, so a whoami answer that was in flight then is not cached. */
   #evictions = 0
@@ -69,6 +97,7 @@ export class OrySessionGate implements SessionGate {
     this.#ttlMs = options.cacheTtlMs ?? DEFAULTS.sessionCacheTtlMs
     this.#cache = this.#ttlMs > 0 ? new TtlCache(options.cacheSize ?? DEFAULTS.sessionCacheSize) : undefined
     this.#tokenLifetimeS = options.tokenLifetimeS ?? DEFAULT_TOKEN_LIFETIME_S
+    this.#renewBesideMinMs = options.renewBesideMinMs ?? DEFAULT_RENEW_BESIDE_MIN_MS
     this.#logger = options.logger
     this.jwks = jwksDocument(options.key.publicJwk)
     this.#whoami = new WhoamiClient(ory, { timeoutMs: options.whoamiTimeoutMs ?? DEFAULTS.whoamiTimeoutMs })
@@ -101,10 +130,17 @@ export class OrySessionGate implements SessionGate {
         if (trace !== undefined) trace.session = 'hit'
         return cached.authorization
       }
-      const session = cached.session
-      if (session !== undefined) {
-        if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'renew'
-        return this.#flights.run(key, () => this.#renew(key, session, cached.expiresAt))
+      if (cached.renewal !== undefined) {
+        const waiting = this.#flights.has(key)
+        const renewed = this.#flights.run(key, () => this.#renew(key, cached))
+        if (now + this.#renewBesideMinMs > cached.tokenExpiresAt) {
+          if (trace !== undefined) trace.session = waiting ? 'shared' : 'renew'
+          return renewed
+        }
+        // The cached token is still sent: the request itself waits for nothing.
+        if (trace !== undefined) trace.session = 'hit'
+        renewed.catch(() => {})
+        return cached.authorization
       }
     }
     if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'miss'
@@ -154,15 +190,15 @@ export class OrySessionGate implements SessionGate {
     const session = await this.#whoami.check(credentials, requestId)
     const answer =
       session === undefined
-        ? new CachedAnswer(undefined, Number.POSITIVE_INFINITY, asked + Math.min(this.#ttlMs, NEGATIVE_TTL_MS), undefined)
+        ? new CachedAnswer(undefined, Number.POSITIVE_INFINITY, asked + Math.min(this.#ttlMs, NEGATIVE_TTL_MS), 0, undefined)
         : await this.#issue(session, Math.min(asked + this.#ttlMs, session.expiresAt ?? Number.POSITIVE_INFINITY))
     if (this.#cache !== undefined && generation === this.#evictions) this.#cache.set(key, answer)
     return answer.authorization
   }
 
-  async #renew(key: string, session: ActiveSession, expiresAt: number): Promise<string | undefined> {
+  async #renew(key: string, cached: CachedAnswer): Promise<string | undefined> {
     const generation = this.#evictions
-    const answer = await this.#issue(session, expiresAt)
+    const answer = await this.#issue(cached.renewalSession(), cached.expiresAt)
     if (this.#cache !== undefined && generation === this.#evictions) this.#cache.set(key, answer)
     return answer.authorization
   }
@@ -174,7 +210,7 @@ export class OrySessionGate implements SessionGate {
     const sessionEnd = session.expiresAt === undefined ? Number.POSITIVE_INFINITY : Math.floor(session.expiresAt / 1000)
     const exp = Math.min(iat + this.#tokenLifetimeS, sessionEnd)
     // A session ending within the second: no token would outlive its own issue time.
-    if (exp <= iat) return new CachedAnswer(undefined, Number.POSITIVE_INFINITY, expiresAt, undefined)
+    if (exp <= iat) return new CachedAnswer(undefined, Number.POSITIVE_INFINITY, expiresAt, 0, undefined)
     const signed = await this.#signer.sign({ sub: session.sub, session: session.session, iat, exp, jti: uuid() })
     if (signed.sessionDropped && this.#logger.debugEnabled) {
       this.#logger.debug({
@@ -184,7 +220,8 @@ export class OrySessionGate implements SessionGate {
       })
     }
     const renewAt = (iat + RENEW_AT_FRACTION * (exp - iat)) * 1000
-    return new CachedAnswer(signed.authorization, renewAt, expiresAt, expiresAt > renewAt ? session : undefined)
+    const renewal = expiresAt <= renewAt ? undefined : signed.sessionDropped ? session : (session.expiresAt ?? Number.POSITIVE_INFINITY)
+    return new CachedAnswer(signed.authorization, renewAt, expiresAt, exp * 1000, renewal)
   }
 }
 

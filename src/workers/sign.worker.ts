@@ -4,6 +4,7 @@ import { workerData } from 'node:worker_threads'
 import type { JWK } from 'jose'
 import { CompactSign } from 'jose/jws/compact/sign'
 import { importJWK } from 'jose/key/import'
+import { claimsPrefix, payloadText } from './claims.js'
 
 /** Handed to every signing thread once, through piscina's `workerData`. */
 export interface SignerSetup {
@@ -42,11 +43,11 @@ const FIXED_LENGTH = 'Bearer '.length + headerLength + 2 + base64urlLength(64)
 
 /** Signs one ES256 JWT with ory proxy's claims: iss, sub, iat, nbf, exp, jti, session. */
 export default async function signToken(task: SignTask): Promise<SignResult> {
-  const claims = `{"iss":${JSON.stringify(setup.issuer)},"sub":${JSON.stringify(task.sub)},"iat":${task.iat},"nbf":${task.iat},"exp":${task.exp},"jti":${JSON.stringify(task.jti)}`
-  let payload = `${claims},"session":${task.session}}`
+  const claims = claimsPrefix(setup.issuer, task.sub, task.iat, task.exp, task.jti)
+  let payload = payloadText(claims, task.session)
   let sessionDropped = false
   if (FIXED_LENGTH + base64urlLength(Buffer.byteLength(payload)) > setup.headerBudget) {
-    payload = `${claims}}`
+    payload = payloadText(claims, undefined)
     sessionDropped = true
   }
   const jwt = await new CompactSign(encoder.encode(payload)).setProtectedHeader(header).sign(key)

@@ -132,6 +132,27 @@ test('a token is re-signed from the cached session once 90% of its lifetime has 
   assert.equal(ory.whoamiCalls.length, 1)
 })
 
+test('a token due for renewal with time left is still sent while its successor is signed beside', async (t) => {
+  const { ory, proxy } = await startSessionProxy(t, { cacheTtlMs: 60_000, tokenLifetimeS: 2, renewBesideMinMs: 100 })
+  ory.addCookieSession('ory_session_x', 'A', 'identity-a')
+  const cookie = { cookie: 'ory_session_x=A' }
+  const first = (await viewThrough(proxy, '/', cookie)).view!.claims!
+  // Past 90% of the lifetime (1.8 s), with 150 ms of validity left: more than the 100 ms asked for.
+  await sleep((first.iat! + 1.85) * 1000 - Date.now())
+  const due = (await viewThrough(proxy, '/', cookie)).view!.claims!
+  assert.equal(due.jti, first.jti, 'the valid token is sent without waiting for its successor')
+  // The successor arrives before the old token's exp: it was signed beside, not on demand at expiry.
+  let next = first
+  for (let requests = 0; next.jti === first.jti; requests++) {
+    assert.ok(Date.now() < first.exp! * 1000, 'renewed before the old token expired')
+    assert.ok(requests < 50)
+    next = (await viewThrough(proxy, '/', cookie)).view!.claims!
+  }
+  assert.equal(next.sub, 'identity-a')
+  assert.ok(next.exp! > first.exp!)
+  assert.equal(ory.whoamiCalls.length, 1, 'renewals sign from the cached session')
+})
+
 test('a revoked session gets no JWT once the cache TTL has passed (checklist e2)', async (t) => {
   const ttl = 300
   const { ory, proxy } = await startSessionProxy(t, { cacheTtlMs: ttl })

@@ -1,0 +1,103 @@
+/**
+ * `npm run soak`: the long, bounded load run (checklist d1, d2). Through the JWT path of the built
+ * CLI, with the same origin, Ory and client roles as the bench:
+ *   1. 200 keep-alive connections for 60 s, 100 sessions, warm cache;
+ *   2. 10,000 distinct sessions churning through a 1,000-entry cache for 30 s (nearly every
+ *      request a whoami call and a signature), 200 connections.
+ * Each phase must end with zero errors and zero non-2xx answers; the proxy's RSS, sampled every
+ * second, must stay within 50 MB of its size after the warm-up and be flat over the last 30 s
+ * (least-squares slope under 0.2 MB/s). Exits 1 when a check fails.
+ */
+import { loadavg } from 'node:os'
+import { startQuiet } from './lib/cli-process.js'
+import type { HttpLoad, LoadResult } from './lib/load.js'
+import { rssBytes } from './lib/procfs.js'
+import { startRole, type Role } from './lib/roles.js'
+
+const MB = 1024 * 1024
+const CONNECTIONS = 200
+const GROWTH_LIMIT_MB = 50
+const SLOPE_LIMIT_MB_PER_S = 0.2
+const PLATEAU_WINDOW = 30
+
+interface Phase {
+  readonly name: string
+  readonly flags: readonly string[]
+  readonly warmUp: Omit<HttpLoad, 'url'>
+  readonly load: Omit<HttpLoad, 'url'>
+}
+
+const PHASES: readonly Phase[] = [
+  {
+    name: `${CONNECTIONS} connections, 60 s, 100 sessions, warm cache`,
+    flags: [],
+    warmUp: { kind: 'http', connections: 20, amount: 2_000, sessions: 100 },
+    load: { kind: 'http', connections: CONNECTIONS, seconds: 60, sessions: 100 },
+  },
+  {
+    name: `10,000 sessions churning through a 1,000-entry cache, ${CONNECTIONS} connections, 30 s`,
+    flags: ['--session-cache-size', '1000'],
+    warmUp: { kind: 'http', connections: 20, amount: 2_000, sessions: 10_000 },
+    load: { kind: 'http', connections: CONNECTIONS, seconds: 30, sessions: 10_000 },
+  },
+]
+
+/** Least-squares slope of `values` sampled once a second, per second. */
+function slope(values: readonly number[]): number {
+  const n = values.length
+  const meanX = (n - 1) / 2
+  const meanY = values.reduce((sum, v) => sum + v, 0) / n
+  let num = 0
+  let den = 0
+  values.forEach((v, x) => {
+    num += (x - meanX) * (v - meanY)
+    den += (x - meanX) ** 2
+  })
+  return den === 0 ? 0 : num / den
+}
+
+async function runPhase(client: Role, origin: string, ory: string, phase: Phase): Promise<string[]> {
+  const proxy = await startQuiet([origin, '--sdk-url', ory, ...phase.flags])
+  try {
+    const url = `http://127.0.0.1:${proxy.port}/`
+    await client.ask({ ...phase.warmUp, url }, 120_000)
+    const baseline = rssBytes(proxy.pid) / MB
+    const samples: number[] = []
+    const sampler = setInterval(() => samples.push(rssBytes(proxy.pid) / MB), 1_000)
+    const answer = await client.ask<{ results?: LoadResult[]; error?: string }>({ ...phase.load, url }, 300_000)
+    clearInterval(sampler)
+    if (answer.error !== undefined) return [`the client failed: ${answer.error}`]
+    const result = answer.results![0]!
+    const peak = Math.max(...samples)
+    const tail = samples.slice(-PLATEAU_WINDOW)
+    const tailSlope = slope(tail)
+    console.log(
+      `${phase.name}: ${result.requests.toLocaleString('en')} requests, ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+        `${result.errors} errors/non-2xx; RSS ${baseline.toFixed(0)} MB after warm-up, peak ${peak.toFixed(0)} MB, ` +
+        `last ${tail.length} s slope ${tailSlope.toFixed(3)} MB/s`,
+    )
+    const failures: string[] = []
+    if (result.errors > 0) failures.push(`${result.errors} errors or non-2xx answers`)
+    if (peak - baseline > GROWTH_LIMIT_MB) failures.push(`RSS grew ${(peak - baseline).toFixed(0)} MB (limit ${GROWTH_LIMIT_MB})`)
+    if (tailSlope > SLOPE_LIMIT_MB_PER_S) failures.push(`RSS still rising at ${tailSlope.toFixed(3)} MB/s over the last ${tail.length} s`)
+    return failures.map((failure) => `${phase.name}: ${failure}`)
+  } finally {
+    await proxy.stop()
+  }
+}
+
+console.log(`soak: load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`)
+const origin = await startRole('origin.ts')
+const ory = await startRole('ory.ts')
+const client = await startRole('client.ts')
+const failures: string[] = []
+try {
+  for (const phase of PHASES) {
+    failures.push(...(await runPhase(client, `http://127.0.0.1:${origin.port}`, `http://127.0.0.1:${ory.port}`, phase)))
+  }
+} finally {
+  await Promise.all([origin.stop(), ory.stop(), client.stop()])
+}
+for (const failure of failures) console.log(`soak: FAILED ${failure}`)
+console.log(failures.length === 0 ? 'soak: passed' : `soak: ${failures.length} check(s) failed`)
+process.exitCode = failures.length === 0 ? 0 : 1
