@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { QuietOptions } from './cli-process.js'
 
@@ -23,6 +23,8 @@ export interface Probe {
 /** A probe writing to its own file under bench/results/; `gc` also exposes the collector to it. */
 export function createProbe(name: string, gc = false): Probe {
   const file = `${RESULTS}.probe-${name}-${process.pid}.json`
+  // A file left by an earlier proxy would carry its sequence numbers.
+  rmSync(file, { force: true })
   const current = (): ProbeFigures => {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as ProbeFigures
