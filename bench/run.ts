@@ -90,6 +90,7 @@ async function measure(client: Role, measurement: Measurement, target: Target): 
   const load = measurement.load(target.base, seconds)
   await target.probe?.read(target.pid!)
   const cpuBefore = target.pid === undefined ? 0 : cpuMicros(target.pid)
+  const clientCpuBefore = cpuMicros(client.pid)
   const answer = await client.ask<{ results?: LoadResult[]; error?: string }>(load)
   if (answer.error !== undefined) throw new Error(`${measurement.id}: ${answer.error}`)
   const results = answer.results!
@@ -101,6 +102,8 @@ async function measure(client: Role, measurement: Measurement, target: Target): 
     p50: main.p50,
     p99: main.p99,
     errors: results.reduce((sum, result) => sum + result.errors, 0),
+    // What the load generator spent: on 2 shared cores a heavy client (HTTP/2) caps every figure.
+    clientCpuPerRequest: Math.round((cpuMicros(client.pid) - clientCpuBefore) / requests),
   }
   if (target.pid !== undefined) {
     figures.cpuPerRequest = Math.round((cpuMicros(target.pid) - cpuBefore) / requests)

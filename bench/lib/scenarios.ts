@@ -106,6 +106,13 @@ export const MEASUREMENTS: readonly Measurement[] = [
   { id: '64k', title: '64 KiB responses, --no-jwt', proxy: 'no-jwt', load: saturating('/64k'), baseline: 'direct-64k' },
   { id: 'fixed-direct', title: `direct, fixed ${FIXED_RATE} req/s (baseline)`, load: saturating('/', { rate: FIXED_RATE }) },
   {
+    id: 'fixed-reference',
+    title: `minimal pass-through proxy at a fixed ${FIXED_RATE} req/s: the floor of added latency`,
+    proxy: 'reference',
+    load: saturating('/', { rate: FIXED_RATE }),
+    baseline: 'fixed-direct',
+  },
+  {
     id: 'fixed-no-jwt',
     title: `--no-jwt at a fixed ${FIXED_RATE} req/s: added latency`,
     proxy: 'no-jwt',
@@ -123,6 +130,6 @@ export const MEASUREMENTS: readonly Measurement[] = [
 
 /** Scenario names `--only` accepts beyond the measurement ids: groups, and the non-load scenarios. */
 export const GROUPS: Readonly<Record<string, readonly string[]>> = {
-  latency: ['fixed-no-jwt', 'fixed-jwt'],
+  latency: ['fixed-reference', 'fixed-no-jwt', 'fixed-jwt'],
   'no-cache': ['jwt-no-cache'],
 }

@@ -27,13 +27,13 @@ export function printTable(report: Report): void {
     `\n${report.date}: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, load average ${machine.loadAverage.join(' ')} before, ` +
       `${machine.loadAverageAfter.join(' ')} after; medians of ${report.settings.rounds} interleaved rounds of ${report.settings.seconds} s; ${report.durationSeconds} s in all\n`,
   )
-  console.log('| scenario | req/s | × baseline | p50 ms | p99 ms | +p50 ms | +p99 ms | proxy CPU µs/req | RSS MB | errors | notes |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+  console.log('| scenario | req/s | × baseline | p50 ms | p99 ms | +p50 ms | +p99 ms | proxy CPU µs/req | client CPU µs/req | RSS MB | errors | notes |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const [id, { median }] of Object.entries(results)) {
     if (id === 'startup' || id === 'memory') continue
     console.log(
       `| ${id} | ${show(median.rps)} | ${show(median.ratio, 2)} | ${show(median.p50, 2)} | ${show(median.p99, 2)} | ` +
-        `${show(median.addedP50, 2)} | ${show(median.addedP99, 2)} | ${show(median.cpuPerRequest)} | ${show(median.rssMB)} | ${show(median.errors)} | ${notes(median)} |`,
+        `${show(median.addedP50, 2)} | ${show(median.addedP99, 2)} | ${show(median.cpuPerRequest)} | ${show(median.clientCpuPerRequest)} | ${show(median.rssMB)} | ${show(median.errors)} | ${notes(median)} |`,
     )
   }
   const startup = results.startup?.median
