@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { ConsoleApi } from './console-api.js'
 import { defaultOryCliConfigPath, readOryCliConfig, type OryCliConfig } from './ory-cli-config.js'
 import { selectOryEndpoint, type ResolvedEndpoint } from './ory-endpoint.js'
 import { consoleCredential, resolveProject, type ProjectInputs, type Selected } from './project-resolution.js'
@@ -56,14 +55,18 @@ export async function connectOry<T>(
   const now = Date.now()
   const base = { projectApiKey, workspaceApiKey: env.ORY_WORKSPACE_API_KEY || undefined, config, now }
   const consoleUrl = consoleApiUrl(env)
+  // The console client (and undici's entry point with it, ~100 ms) loads only when a credential
+  // can reach the console, the one case in which resolveProject opens it.
+  const credential = consoleCredential(base)
+  const { ConsoleApi } = credential === undefined ? { ConsoleApi: undefined } : await import('./console-api.js')
   const resolved = await resolveProject(
     {
       ...base,
-      project: projectSelection(selection, config, consoleCredential(base) !== undefined, logger),
+      project: projectSelection(selection, config, credential !== undefined, logger),
       workspace: workspaceSelection(inputs.workspaceFlag, env, config),
       oryApisUrl: env.ORY_ORYAPIS_URL,
     },
-    (credential) => new ConsoleApi({ baseUrl: consoleUrl, token: credential.token, tokenSource: credential.source, rateLimitAction }),
+    (given) => new ConsoleApi!({ baseUrl: consoleUrl, token: given.token, tokenSource: given.source, rateLimitAction }),
   )
   let built: T
   try {
