@@ -43,7 +43,7 @@ export interface Measurement {
   readonly needs?: readonly string[]
 }
 
-const saturating = (path: string, extra: Partial<Load & { kind: 'http' }> = {}) => (base: string, seconds: number): Load => ({
+const httpLoad = (path: string, extra: Partial<Load & { kind: 'http' }> = {}) => (base: string, seconds: number): Load => ({
   kind: 'http',
   url: `${base}${path}`,
   connections: CONNECTIONS,
@@ -60,14 +60,14 @@ const beside = (base: string, seconds: number): Load => ({
 })
 
 export const MEASUREMENTS: readonly Measurement[] = [
-  { id: 'direct', title: 'direct to the origin, 1 KiB (baseline)', load: saturating('/') },
-  { id: 'reference', title: 'minimal pass-through proxy (node:http + one undici Pool)', proxy: 'reference', load: saturating('/'), baseline: 'direct' },
-  { id: 'no-jwt', title: 'ory-proxy --no-jwt', proxy: 'no-jwt', load: saturating('/'), baseline: 'direct', needs: ['reference'] },
+  { id: 'direct', title: 'direct to the origin, 1 KiB (baseline)', load: httpLoad('/') },
+  { id: 'reference', title: 'minimal pass-through proxy (node:http + one undici Pool)', proxy: 'reference', load: httpLoad('/'), baseline: 'direct' },
+  { id: 'no-jwt', title: 'ory-proxy --no-jwt', proxy: 'no-jwt', load: httpLoad('/'), baseline: 'direct', needs: ['reference'] },
   {
     id: 'jwt-warm',
     title: 'JWT, one session, warm cache',
     proxy: 'jwt',
-    load: saturating('/', { session: 0 }),
+    load: httpLoad('/', { session: 0 }),
     baseline: 'direct',
     needs: ['no-jwt'],
   },
@@ -75,7 +75,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
     id: 'jwt-10k',
     title: 'JWT, 10,000 distinct sessions, all cached',
     proxy: 'jwt-10k',
-    load: saturating('/', { sessions: DISTINCT_SESSIONS }),
+    load: httpLoad('/', { sessions: DISTINCT_SESSIONS }),
     // Every session asked once: the cache holds them all before the rounds.
     warmUp: (base) => ({ kind: 'http', url: `${base}/`, connections: CONNECTIONS, amount: DISTINCT_SESSIONS, sessions: DISTINCT_SESSIONS }),
     baseline: 'direct',
@@ -102,28 +102,28 @@ export const MEASUREMENTS: readonly Measurement[] = [
     baseline: 'direct',
     needs: ['no-jwt'],
   },
-  { id: 'direct-64k', title: 'direct to the origin, 64 KiB (baseline)', load: saturating('/64k') },
-  { id: '64k', title: '64 KiB responses, --no-jwt', proxy: 'no-jwt', load: saturating('/64k'), baseline: 'direct-64k' },
-  { id: 'fixed-direct', title: `direct, fixed ${FIXED_RATE} req/s (baseline)`, load: saturating('/', { rate: FIXED_RATE }) },
+  { id: 'direct-64k', title: 'direct to the origin, 64 KiB (baseline)', load: httpLoad('/64k') },
+  { id: '64k', title: '64 KiB responses, --no-jwt', proxy: 'no-jwt', load: httpLoad('/64k'), baseline: 'direct-64k' },
+  { id: 'fixed-direct', title: `direct, fixed ${FIXED_RATE} req/s (baseline)`, load: httpLoad('/', { rate: FIXED_RATE }) },
   {
     id: 'fixed-reference',
     title: `minimal pass-through proxy at a fixed ${FIXED_RATE} req/s: the floor of added latency`,
     proxy: 'reference',
-    load: saturating('/', { rate: FIXED_RATE }),
+    load: httpLoad('/', { rate: FIXED_RATE }),
     baseline: 'fixed-direct',
   },
   {
     id: 'fixed-no-jwt',
     title: `--no-jwt at a fixed ${FIXED_RATE} req/s: added latency`,
     proxy: 'no-jwt',
-    load: saturating('/', { rate: FIXED_RATE }),
+    load: httpLoad('/', { rate: FIXED_RATE }),
     baseline: 'fixed-direct',
   },
   {
     id: 'fixed-jwt',
     title: `JWT warm at a fixed ${FIXED_RATE} req/s: added latency`,
     proxy: 'jwt',
-    load: saturating('/', { rate: FIXED_RATE, session: 0 }),
+    load: httpLoad('/', { rate: FIXED_RATE, session: 0 }),
     baseline: 'fixed-direct',
   },
 ]

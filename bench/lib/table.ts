@@ -1,9 +1,10 @@
 import type { ScenarioResult, Verdict } from './budget.js'
 
-interface Report {
+/** One bench run as written to bench/results/. */
+export interface Report {
   readonly date: string
   readonly machine: { cores: number; cpu: string; node: string; loadAverage: number[]; loadAverageAfter: number[] }
-  readonly settings: { rounds: number; seconds: number }
+  readonly settings: { rounds: number; seconds: number; only: readonly string[] | null }
   readonly durationSeconds: number
   readonly results: Readonly<Record<string, ScenarioResult>>
   readonly verdicts: readonly Verdict[]

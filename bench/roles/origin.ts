@@ -4,7 +4,7 @@
  * stops when its parent goes.
  */
 import http from 'node:http'
-import { serveRole } from '../lib/role.js'
+import { serveRole } from '../lib/serve-role.js'
 
 const SMALL = Buffer.alloc(1024, 'a')
 const LARGE = Buffer.alloc(64 * 1024, 'b')

@@ -5,7 +5,7 @@
  * cache entry have the size a real app sees. Answers `{ calls }` to any IPC message.
  */
 import http from 'node:http'
-import { serveRole } from '../lib/role.js'
+import { serveRole } from '../lib/serve-role.js'
 
 const SESSIONS = Number(process.argv[2] ?? 200_000)
 const COOKIE = /(?:^|;\s*)ory_session_bench=(\d+)/
