@@ -16,8 +16,14 @@ import { sessionOfToken } from '../workers/claims.js'
 
 /** ory proxy signs tokens valid for 60 s. */
 const DEFAULT_TOKEN_LIFETIME_S = 60
-/** A token is re-signed once less than 10% of its lifetime is left (as Oathkeeper's id_token cache). */
-const RENEW_AT_FRACTION = 0.9
+/**
+ * A token is re-signed before less than 10% of its lifetime is left (as Oathkeeper's id_token
+ * cache), at a point drawn from 75–90% of it: tokens signed together (a warm-up, a burst of
+ * sign-ins) then renew spread over several seconds instead of in one wave that would fill the
+ * signing queue.
+ */
+const RENEW_FROM_FRACTION = 0.75
+const RENEW_BY_FRACTION = 0.9
 /** A 401 is remembered this long at most, so a stale cookie does not cost a whoami call per request. */
 const NEGATIVE_TTL_MS = 1_000
 /**
@@ -219,7 +225,7 @@ export class OrySessionGate implements SessionGate {
         reason: 'the token with the session claim would exceed the header budget',
       })
     }
-    const renewAt = (iat + RENEW_AT_FRACTION * (exp - iat)) * 1000
+    const renewAt = (iat + (RENEW_FROM_FRACTION + Math.random() * (RENEW_BY_FRACTION - RENEW_FROM_FRACTION)) * (exp - iat)) * 1000
     const renewal = expiresAt <= renewAt ? undefined : signed.sessionDropped ? session : (session.expiresAt ?? Number.POSITIVE_INFINITY)
     return new CachedAnswer(signed.authorization, renewAt, expiresAt, exp * 1000, renewal)
   }

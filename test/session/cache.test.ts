@@ -132,6 +132,35 @@ test('a token is re-signed from the cached session once 90% of its lifetime has 
   assert.equal(ory.whoamiCalls.length, 1)
 })
 
+test('tokens signed together renew spread over 75–90% of their lifetime, never sooner', async (t) => {
+  const LIFETIME_S = 20
+  const { ory, proxy } = await startSessionProxy(t, { cacheTtlMs: 60_000, tokenLifetimeS: LIFETIME_S, renewBesideMinMs: 100 })
+  const cookies = Array.from({ length: 30 }, (_, i) => {
+    ory.addCookieSession('ory_session_x', `S${i}`, `identity-${i}`)
+    return { cookie: `ory_session_x=S${i}` }
+  })
+  const viewAll = () => Promise.all(cookies.map(async (cookie) => (await viewThrough(proxy, '/', cookie)).view!.claims!.jti))
+  const first = await viewAll()
+  const iat = Date.now() / 1000
+  // Until 75% of the lifetime every token is still the first one.
+  await sleep((iat + 0.72 * LIFETIME_S) * 1000 - Date.now())
+  assert.deepEqual(await viewAll(), first)
+  // Then poll: when does each session first get its successor?
+  const renewedAt: Array<number | undefined> = first.map(() => undefined)
+  while (renewedAt.includes(undefined) && Date.now() < (iat + 0.95 * LIFETIME_S) * 1000) {
+    const now = Date.now()
+    ;(await viewAll()).forEach((jti, i) => {
+      if (jti !== first[i] && renewedAt[i] === undefined) renewedAt[i] = now
+    })
+    await sleep(50)
+  }
+  assert.ok(!renewedAt.includes(undefined), 'every token renewed by 90% of its lifetime')
+  const times = renewedAt as number[]
+  // Renewal points drawn over 3 s (75–90% of 20 s); in one wave they would land within a poll or two.
+  assert.ok(Math.max(...times) - Math.min(...times) >= 1500, `renewals spread over ${Math.max(...times) - Math.min(...times)} ms`)
+  assert.equal(ory.whoamiCalls.length, 30, 'renewals sign from the cache, no whoami')
+})
+
 test('a token due for renewal with time left is still sent while its successor is signed beside', async (t) => {
   const { ory, proxy } = await startSessionProxy(t, { cacheTtlMs: 60_000, tokenLifetimeS: 2, renewBesideMinMs: 100 })
   ory.addCookieSession('ory_session_x', 'A', 'identity-a')
