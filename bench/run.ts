@@ -166,6 +166,7 @@ async function runSuite(): Promise<Report> {
       const thisRound = new Map<string, Figures>()
       for (const measurement of selection.measurements) {
         console.error(`bench: round ${round}/${rounds}: ${measurement.id}`)
+        if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
         thisRound.set(measurement.id, await measure(client, measurement, targetOf(measurement)))
       }
       for (const measurement of selection.measurements) {
