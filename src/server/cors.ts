@@ -27,6 +27,11 @@ export interface CorsDecision {
   readonly reason: string
 }
 
+// The three possible answers, made once: deciding allocates nothing per request.
+const ALLOW_ALL: CorsDecision = Object.freeze({ allowed: true, reason: 'every origin is allowed' })
+const LISTED: CorsDecision = Object.freeze({ allowed: true, reason: 'origin is in --allowed-cors-origins' })
+const UNLISTED: CorsDecision = Object.freeze({ allowed: false, reason: 'origin is not in --allowed-cors-origins' })
+
 /**
  * CORS as ory proxy answers it: every origin echoed with credentials by default, or an allow-list
  * with `*` wildcards (plus the publish-url); preflights answered here and never forwarded.
@@ -57,16 +62,16 @@ export class CorsPolicy {
 
   /** Whether `origin` may read responses with credentials. */
   decide(origin: string): CorsDecision {
-    if (this.#allowAll) return { allowed: true, reason: 'every origin is allowed' }
+    if (this.#allowAll) return ALLOW_ALL
     const lower = origin.toLowerCase()
     for (const pattern of this.#origins) {
-      if (matches(pattern, lower)) return { allowed: true, reason: 'origin is in --allowed-cors-origins' }
+      if (matches(pattern, lower)) return LISTED
     }
-    return { allowed: false, reason: 'origin is not in --allowed-cors-origins' }
+    return UNLISTED
   }
 
   allowsOrigin(origin: string): boolean {
-    return this.#allowAll || this.decide(origin).allowed
+    return this.decide(origin).allowed
   }
 
   /**

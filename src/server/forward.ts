@@ -8,7 +8,7 @@ import type { RawTrailers, ResponseHead, ResponseHeaderRules, TrailerMode } from
 import { isRewritable, rewriteBody, type BodyRule } from './rewrite/body.js'
 import type { Route } from './router.js'
 import type { Tunnels, UpgradeResponse } from './tunnel.js'
-import { upstreamError } from './upstream-errors.js'
+import { isStaleConnection, upstreamError } from './upstream-errors.js'
 
 export type FrontResponse = ServerResponse | Http2ServerResponse
 
@@ -73,6 +73,8 @@ export function clientGone(res: FrontResponse): boolean {
 const kHandler = Symbol('ory-proxy.forward-handler')
 type TrackedResponse = FrontResponse & { [kHandler]?: ForwardHandler }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
 /** Streaming state: head written, body chunks go straight through. */
 const STREAM = 0
 /** Ory body being collected for a rewrite; nothing written yet. */
@@ -99,6 +101,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #buffered = 0
   #draining = false
   #settled = false
+  /** Set while a retry is still allowed: the pool and options to send the request with again. */
+  #retryPool: Dispatcher | undefined = undefined
+  #retryOptions: Dispatcher.DispatchOptions | undefined = undefined
 
   constructor(res: FrontResponse, ctx: ForwardContext, request: RequestInfo) {
     this.#res = res as TrackedResponse
@@ -106,6 +111,20 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#request = request
     this.#res[kHandler] = this
     res.on('close', onClientClose)
+  }
+
+  /**
+   * Sends the request through `pool`. A safe request without a body (GET, HEAD, OPTIONS) may be
+   * sent once more if the pooled connection it went out on turns out to have been closed by the
+   * upstream before any answer (checklist c6): that is a race with the upstream's keep-alive
+   * timeout, not an upstream failure, and nothing reached the application.
+   */
+  send(pool: Dispatcher, options: Dispatcher.DispatchOptions): void {
+    if (options.body === null && SAFE_METHODS.has(options.method)) {
+      this.#retryPool = pool
+      this.#retryOptions = options
+    }
+    pool.dispatch(options, this)
   }
 
   onConnect(abort: (error?: Error) => void): void {
@@ -188,6 +207,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onError(error: Error): void {
     if (this.#settled) return
+    const retryPool = this.#retryPool
+    if (retryPool !== undefined && this.#status === 0 && this.#state === STREAM && isStaleConnection(error)) {
+      this.#retryPool = undefined
+      if (!clientGone(this.#res)) return void retryPool.dispatch(this.#retryOptions!, this)
+    }
     const state = this.#state
     this.#state = DONE
     const res = this.#res

@@ -211,16 +211,13 @@ export class RequestPipeline {
       request.dispatchedAt = performance.now()
       request.jwt = authorization !== undefined
     }
-    pool.dispatch(
-      {
-        path: upstreamPath(route, request.target, upstream.pathPrefix),
-        method: upgrade ? 'GET' : (request.method as 'GET'),
-        headers,
-        body: upgrade ? null : (logout?.body ?? (hasBody(req, inbound) ? req : null)),
-        upgrade: upgrade ? 'websocket' : null,
-      },
-      handler,
-    )
+    handler.send(pool, {
+      path: upstreamPath(route, request.target, upstream.pathPrefix),
+      method: upgrade ? 'GET' : (request.method as 'GET'),
+      headers,
+      body: upgrade ? null : (logout?.body ?? (hasBody(req, inbound) ? req : null)),
+      upgrade: upgrade ? 'websocket' : null,
+    })
   }
 
   /** A logout goes to Ory as usual; the gate evicts the session once Ory accepted it. */

@@ -25,7 +25,7 @@ const TARGET_DOTS = rejection(400, 'Bad Request', 'The request path must not con
 const UPGRADE_TOKEN = rejection(400, 'Bad Request', 'Only WebSocket upgrades are proxied (Upgrade: websocket).')
 const UPGRADE_METHOD = rejection(400, 'Bad Request', 'A WebSocket opening handshake is a GET without a body (RFC 6455 §4.1).')
 const UPGRADE_ROUTE = rejection(400, 'Bad Request', 'The JWKS endpoint does not speak WebSocket.')
-export const LOOP = rejection(508, 'Loop Detected', 'This request has already passed through this proxy.')
+const LOOP = rejection(508, 'Loop Detected', 'This request has already passed through this proxy.')
 
 /** host[:port] with a reg-name (letters, digits, `.`, `-`, `_`) or a bracketed IPv6 literal. */
 const VALID_HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/

@@ -55,6 +55,17 @@ export function upstreamError(error: unknown, upstream: string): ProxyError {
   return new ProxyError(mapped, `${upstream} ${REASON[mapped]}${detail}`, { cause: error })
 }
 
+/**
+ * Errors that mean a pooled connection was closed by the upstream as the request went out on it
+ * (the keep-alive race of checklist c6), as opposed to an upstream that is down or broken.
+ */
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+
+/** Whether `error` is one a safe request may be retried after, on a fresh connection. */
+export function isStaleConnection(error: unknown): boolean {
+  return STALE_CONNECTION.has(errorCode(error))
+}
+
 function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {
     const code = (error as { code?: unknown }).code

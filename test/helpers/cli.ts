@@ -70,18 +70,36 @@ export async function spawnCli(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   child.stdout!.on('data', (data: Buffer) => (running.stdout += data.toString()))
-  await new Promise<void>((resolve, reject) => {
-    const check = () => {
-      const seen = typeof ready === 'string' ? running.stderr.includes(ready) : ready.test(running.stderr)
-      if (seen) resolve()
-    }
-    child.stderr!.on('data', (data: Buffer) => {
-      running.stderr += data.toString()
-      check()
-    })
-    child.on('exit', (code) => reject(new Error(`CLI exited with ${code} before ready: ${running.stderr}`)))
-  })
+  child.stderr!.on('data', (data: Buffer) => (running.stderr += data.toString()))
+  await waitForStderr(running, ready)
   return running
+}
+
+/**
+ * Resolves once everything the CLI has written to stderr so far contains `expected`; rejects if it
+ * exits first. Output arrives in arbitrary chunks, so one `data` event proves nothing.
+ */
+export function waitForStderr(running: RunningCli, expected: string | RegExp): Promise<void> {
+  const seen = () => (typeof expected === 'string' ? running.stderr.includes(expected) : expected.test(running.stderr))
+  if (seen()) return Promise.resolve()
+  const { child } = running
+  return new Promise((resolve, reject) => {
+    const onData = () => {
+      if (!seen()) return
+      stop()
+      resolve()
+    }
+    const onExit = (code: number | null) => {
+      stop()
+      reject(new Error(`CLI exited with ${code} before printing ${expected}: ${running.stderr}`))
+    }
+    const stop = () => {
+      child.stderr!.off('data', onData)
+      child.off('exit', onExit)
+    }
+    child.stderr!.on('data', onData)
+    child.on('exit', onExit)
+  })
 }
 
 /** Bad input: `bin/run.js <args>` prints one `ory-proxy: …` line matching `pattern`, no stack trace, and exits 2. */

@@ -43,3 +43,36 @@ test('the app closing idle keep-alive sockets while the proxy reuses them costs 
     [],
   )
 })
+
+test('a safe request whose pooled connection the app closed unannounced is sent once more; a POST is not', async (t) => {
+  // The race made deterministic: the app answers a GET only as the first request on its
+  // connection and drops the connection when a GET arrives on a reused one, as if its keep-alive
+  // timer had just fired; it drops every POST unanswered.
+  const served = new WeakSet<Socket>()
+  let reusedDropped = 0
+  let posts = 0
+  const app = await startRawUpstream(t, (socket, head) => {
+    if (head.startsWith('POST')) {
+      posts++
+      return void socket.destroy()
+    }
+    if (served.has(socket)) {
+      reusedDropped++
+      return void socket.destroy()
+    }
+    served.add(socket)
+    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+  })
+  const proxy = await startTestProxy(t, app.url, app.url)
+  for (let i = 0; i < 3; i++) {
+    const res = await request(proxy.url)
+    assert.equal(res.statusCode, 200)
+    assert.equal(await res.body.text(), 'ok')
+  }
+  // The second GET went out on the pool's one idle connection, which the app dropped.
+  assert.ok(reusedDropped >= 1, 'a GET met a dropped connection and was sent again')
+  const post = await request(proxy.url, { method: 'POST', body: 'once' })
+  await post.body.dump()
+  assert.equal(post.statusCode, 502)
+  assert.equal(posts, 1, 'a request with a body is never sent twice')
+})

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { test } from 'node:test'
 import { request } from 'undici'
-import { spawnCli } from '../helpers/cli.js'
+import { spawnCli, waitForStderr } from '../helpers/cli.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { freePort, heldResponder, startUpstream } from '../helpers/upstream.js'
 
@@ -14,7 +14,7 @@ test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', a
   const inFlight = request(`http://127.0.0.1:${port}/slow`)
   await held.arrived
   cli.child.kill('SIGTERM')
-  await new Promise((resolve) => cli.child.stderr!.once('data', resolve))
+  await waitForStderr(cli, 'finishing in-flight requests')
   // The listener is closed: a new connection is refused.
   const refused = await new Promise<boolean>((resolve) => {
     const socket = net.connect(port, '127.0.0.1')
