@@ -20,7 +20,8 @@ export interface SessionSetup {
 /**
  * A verifying app, a fake Ory and the proxy with a real session gate between them, all on
  * 127.0.0.1:0 and closed after the test. `options` override the gate's defaults; `oryUrl` points
- * the proxy at another Ory (e.g. a closed port).
+ * the proxy at another Ory (e.g. a closed port). The cache TTL is a minute unless a test sets its
+ * own, so a loaded machine cannot expire entries in the middle of a test that counts whoami calls.
  */
 export async function startSessionProxy(
   t: TestContext,
@@ -30,7 +31,7 @@ export async function startSessionProxy(
   const ory = await startFakeOry(t)
   const oryUrl = options.oryUrl ?? ory.url
   const upstream = parseUpstream(oryUrl, 'ory')
-  const gate = new OrySessionGate(upstream, { key: generateSigningKey(), logger: silentLogger, ...options })
+  const gate = new OrySessionGate(upstream, { key: generateSigningKey(), logger: silentLogger, cacheTtlMs: 60_000, ...options })
   const proxy = await startTestProxy(t, app.url, oryUrl, {}, { gate })
   const issuer = upstream.origin + upstream.pathPrefix
   app.useProxy(proxy.url, issuer)

@@ -127,13 +127,33 @@ export function heldResponder(): HeldResponder {
   }
 }
 
-/** A port that was free a moment ago (for black-box CLI runs that need a fixed --port). */
+/**
+ * A port that was free a moment ago (for black-box CLI runs that need a fixed --port). Drawn at
+ * random below the kernel's ephemeral range (Linux 32768–60999, macOS 49152–65535): a port from
+ * listen(0) can be handed to another test's listen(0) or outgoing connection before the CLI binds it.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = FIXED_PORTS_FROM + Math.floor(Math.random() * FIXED_PORTS_COUNT)
+    if (handedOut.has(port)) continue
+    if (await canListen(port)) {
+      handedOut.add(port)
+      return port
+    }
+  }
+  throw new Error('no free port found below the ephemeral range')
+}
+
+const FIXED_PORTS_FROM = 20_000
+const FIXED_PORTS_COUNT = 12_000
+const handedOut = new Set<number>()
+
+function canListen(port: number): Promise<boolean> {
   const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
 }
 
 export interface BodyWatchingApp {
