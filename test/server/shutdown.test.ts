@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { spawnCli, waitForStderr } from '../helpers/cli.js'
 import { startTestProxy } from '../helpers/proxy.js'
@@ -15,13 +16,14 @@ test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', a
   await held.arrived
   cli.child.kill('SIGTERM')
   await waitForStderr(cli, 'finishing in-flight requests')
-  // The listener is closed: a new connection is refused.
-  const refused = await new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.on('connect', () => (socket.destroy(), resolve(false)))
-    socket.on('error', () => resolve(true))
-  })
-  assert.equal(refused, true)
+  // The listener closes right after that line is written (the child may not have run on yet):
+  // within a bounded wait, a new connection is refused while the held request is still open.
+  let refused = false
+  for (let attempt = 0; attempt < 40 && !refused; attempt++) {
+    refused = await connectionRefused(port)
+    if (!refused) await sleep(50)
+  }
+  assert.equal(refused, true, 'the port still accepts connections 2 s after SIGTERM')
   held.release()
   const res = await inFlight
   assert.equal(res.statusCode, 200)
@@ -45,3 +47,11 @@ test('close() is bounded: a request that never finishes is cut after the shutdow
   assert.ok(took >= 250 && took < 3000, `close took ${took} ms`)
   assert.notEqual(await hung, 200)
 })
+
+function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.on('connect', () => (socket.destroy(), resolve(false)))
+    socket.on('error', () => resolve(true))
+  })
+}
