@@ -19,7 +19,7 @@ function expectTlsUsageError(args: string[], pattern: RegExp): Promise<void> {
   return expectUsageError(['start', 'http://localhost:3000', '--sdk-url', 'http://localhost:4433', ...args], pattern)
 }
 
-test('bad TLS input is one line on stderr and exit code 2', async (t) => {
+test('bad TLS input is one line on stderr and exit code 2', { concurrency: 4 }, async (t) => {
   const dir = tempDir(t)
   const garbage = join(dir, 'garbage.pem')
   writeFileSync(garbage, 'not a certificate')
@@ -42,7 +42,7 @@ test('bad TLS input is one line on stderr and exit code 2', async (t) => {
     ['dev-cert with tls-cert', ['--tls-cert', cert, '--tls-key', otherKey, '--dev-cert', join(dir, 'dev.pem')], /cannot be combined with --tls-cert/],
     ['dev-cert file that is not ours', ['--dev-cert', notes], /is not a PEM certificate and key; remove both/],
   ]
-  for (const [name, args, pattern] of cases) await t.test(name, () => expectTlsUsageError(args, pattern))
+  await Promise.all(cases.map(([name, args, pattern]) => t.test(name, () => expectTlsUsageError(args, pattern))))
   assert.equal(readFileSync(notes, 'utf8'), 'my notes')
 })
 

@@ -45,7 +45,8 @@ test('start --help lists every flag of ory proxy plus ours, and exits 0', async 
   assert.match(result.stdout, /env: ORY_SDK_URL/)
 })
 
-test('bad input is one line on stderr and exit code 2', async (t) => {
+// Four CLI runs at a time: each is a separate process that exits at once.
+test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, async (t) => {
   const ory = 'http://127.0.0.1:4433'
   const cases: Array<[string, string[], RegExp, Record<string, string>?]> = [
     ['missing application-url', ['--sdk-url', ory], /missing <application-url>/],
@@ -73,9 +74,7 @@ test('bad input is one line on stderr and exit code 2', async (t) => {
     ['bad cookie domain', ['http://localhost:3000', '--sdk-url', ory, '--cookie-domain', 'a b'], /--cookie-domain must be a host name/],
     ['unknown flag', ['http://localhost:3000', '--sdk-url', ory, '--frobnicate'], /frobnicate/],
   ]
-  for (const [name, args, pattern, env] of cases) {
-    await t.test(name, () => expectUsageError(args, pattern, env))
-  }
+  await Promise.all(cases.map(([name, args, pattern, env]) => t.test(name, () => expectUsageError(args, pattern, env))))
 })
 
 test('a port in use is a one-line error with exit code 2', async (t) => {

@@ -29,7 +29,7 @@ test('start --help lists the session flags with their defaults', async () => {
   assert.match(result.stdout, /--whoami-timeout=<value>\s+\[default: 3s\]/)
 })
 
-test('bad session flags are one line on stderr and exit code 2, before anything starts', async (t) => {
+test('bad session flags are one line on stderr and exit code 2, before anything starts', { concurrency: 4 }, async (t) => {
   const write = (name: string, content: unknown) => {
     const path = join(dir, name)
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content))
@@ -54,7 +54,7 @@ test('bad session flags are one line on stderr and exit code 2, before anything 
     ['--jwk-file with --no-jwt', ['--no-jwt', '--jwk-file', keyFile], /--jwk-file needs JWTs; remove it or --no-jwt/],
     ['--session-cache-ttl with --no-jwt', ['--no-jwt', '--session-cache-ttl', '1s'], /--session-cache-ttl needs JWTs/],
   ]
-  for (const [name, args, pattern] of cases) await t.test(name, () => expectUsageError(args, pattern))
+  await Promise.all(cases.map(([name, args, pattern]) => t.test(name, () => expectUsageError(args, pattern))))
 })
 
 /** Starts the real CLI in JWT mode in front of `app` and `ory`, returning its base URL. */

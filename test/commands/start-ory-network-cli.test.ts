@@ -25,7 +25,7 @@ async function expectStartError(console: FakeConsole, args: string[], env: Recor
   assert.equal(console.keys.length, 0, 'bad input never creates an API key')
 }
 
-test('project and console errors are one line on stderr and exit code 2', async (t) => {
+test('project and console errors are one line on stderr and exit code 2', { concurrency: 4 }, async (t) => {
   const { console, projectId, env } = await setup(t)
   const dir = tempDir(t)
   const malformed = join(dir, 'malformed.json')
@@ -44,9 +44,7 @@ test('project and console errors are one line on stderr and exit code 2', async 
     ['a bad --api-key-expiry', ['--project', 'acme-prod', '--api-key-expiry', '12 hours'], { ORY_WORKSPACE_API_KEY: 'ws-key' }, /--api-key-expiry must be a duration/],
     ['a bad application-url after the lookup', ['--project', 'acme-prod', 'extra-arg-is-publish-url'], { ORY_WORKSPACE_API_KEY: 'ws-key' }, /publish-url must be an absolute http\(s\) URL/],
   ]
-  for (const [name, args, extra, pattern] of cases) {
-    await t.test(name, () => expectStartError(console, args, { ...env, ...extra }, pattern))
-  }
+  await Promise.all(cases.map(([name, args, extra, pattern]) => t.test(name, () => expectStartError(console, args, { ...env, ...extra }, pattern))))
 })
 
 test('a workspace key: a temporary key is created at start with its expiry, never reaches the app, and is deleted on SIGTERM', async (t) => {
