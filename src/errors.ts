@@ -10,6 +10,8 @@ export type ProxyErrorCode =
   | 'ERR_LISTEN'
   /** The client's request is malformed or unsafe to forward (400). */
   | 'ERR_BAD_REQUEST'
+  /** The client did not send its whole request body within the request timeout (408). */
+  | 'ERR_REQUEST_TIMEOUT'
   /** The request carries our own Via pseudonym: the upstream points back at the proxy (508). */
   | 'ERR_LOOP_DETECTED'
   /** The upstream refused, reset or could not be resolved before answering (502). */
@@ -33,6 +35,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.fre
   ERR_CONFIG: 0,
   ERR_LISTEN: 0,
   ERR_BAD_REQUEST: 400,
+  ERR_REQUEST_TIMEOUT: 408,
   ERR_LOOP_DETECTED: 508,
   ERR_UPSTREAM_UNREACHABLE: 502,
   ERR_UPSTREAM_TIMEOUT: 504,

@@ -127,6 +127,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     pool.dispatch(options, this)
   }
 
+  /** Ends the exchange with `error` (the upstream request aborted, the client answered with it). */
+  fail(error: ProxyError): void {
+    if (this.#abort !== undefined) this.#abort(error)
+    else this.onError(error)
+  }
+
   onConnect(abort: (error?: Error) => void): void {
     this.#abort = abort
     if (clientGone(this.#res)) abort()

@@ -20,6 +20,7 @@ import { LogoutForwardHandler, logoutKind, readSmallBody, sessionTokenOf } from 
 import { checkRequest, checkUpgrade, type Rejection } from './request-guard.js'
 import { ResponseHeaderRules } from './response-headers.js'
 import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
+import { watchBodyDeadline } from './request-deadline.js'
 import { ORY_PREFIX, routeOf, upstreamPath, type Route } from './router.js'
 import { UpgradeResponse, websocketKey, type Tunnels } from './tunnel.js'
 import { UpstreamHeaderRules, type OryRequestOptions } from './upstream-headers.js'
@@ -211,11 +212,13 @@ export class RequestPipeline {
       request.dispatchedAt = performance.now()
       request.jwt = authorization !== undefined
     }
+    const body = upgrade ? null : (logout?.body ?? (hasBody(req, inbound) ? req : null))
+    if (body === req) this.#watchBody(req, (error) => handler.fail(error))
     handler.send(pool, {
       path: upstreamPath(route, request.target, upstream.pathPrefix),
       method: upgrade ? 'GET' : (request.method as 'GET'),
       headers,
-      body: upgrade ? null : (logout?.body ?? (hasBody(req, inbound) ? req : null)),
+      body,
       upgrade: upgrade ? 'websocket' : null,
     })
   }
@@ -229,6 +232,7 @@ export class RequestPipeline {
     api: boolean,
     gate: SessionGate,
   ): void {
+    if (api) this.#watchBody(req, (error) => this.#respondError(res, error, request))
     const body = api ? readSmallBody(req, inbound.contentLength) : Promise.resolve(undefined)
     body.then(
       (buffered) => {
@@ -239,6 +243,15 @@ export class RequestPipeline {
         })
       },
       () => res.destroy(),
+    )
+  }
+
+  /** HTTP/2 only (Node times HTTP/1.1 requests itself): `answer` gets a 408 when the body stalls. */
+  #watchBody(req: FrontRequest, answer: (error: ProxyError) => void): void {
+    if (!('stream' in req)) return
+    const ms = this.#config.timeouts.requestMs
+    watchBodyDeadline(req, ms, () =>
+      answer(new ProxyError('ERR_REQUEST_TIMEOUT', `The request body did not arrive within ${ms} ms.`)),
     )
   }
 

@@ -217,3 +217,47 @@ test('1000 h2 streams opened and reset at once (Rapid Reset) leave the proxy res
   // Upstream connections opened for the burst idle out of the pool after its 4 s keep-alive.
   await until(() => openFds() <= baseline + 2, `file descriptors back to ${baseline} ± 2 (now ${openFds()})`, 10_000)
 })
+
+/**
+ * Opens a stream on `session` that announces a 100-byte body, sends 3 bytes and stalls; resolves
+ * with the status the proxy answered (0: none) and when the stream closed.
+ */
+function stallBody(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders): Promise<{ status: number; ms: number }> {
+  const started = Date.now()
+  // endStream: Node's client would end a DELETE's stream with its headers.
+  const stream = session.request({ ':authority': 'localhost', 'content-length': '100', ...headers }, { endStream: false })
+  let status = 0
+  stream.on('error', () => {})
+  stream.on('response', (head) => (status = Number(head[':status'])))
+  stream.resume()
+  stream.write('abc')
+  return new Promise((resolve) => stream.on('close', () => resolve({ status, ms: Date.now() - started })))
+}
+
+// Without a deadline the streams stay open for good: the tests' own timeouts are the failure.
+test('h2: a request body that stalls is answered 408 after the request timeout and the app’s request aborted (as HTTP/1.1, checklist b7)', { timeout: 10_000 }, async (t) => {
+  const app = await startBodyWatchingApp(t)
+  const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { requestMs: 1000 } })
+  const session = await h2Connect(t, proxy.url)
+  const stalled = stallBody(session, { ':method': 'POST', ':path': '/upload' })
+  await app.arrived
+  await app.aborted
+  const { status, ms } = await stalled
+  assert.ok(ms >= 900 && ms < 3000, `stream closed after ${ms} ms`)
+  assert.equal(status, 408)
+  // The session goes on (the proxy answers this one itself).
+  const after = await h2Request(session, { ':path': '/', ':authority': 'localhost', host: 'elsewhere' })
+  assert.equal(after.status, 400)
+})
+
+test('h2: an API logout whose body stalls while the proxy reads it is answered 408 and reaches nobody', { timeout: 10_000 }, async (t) => {
+  const { gate, ory } = await startSessionGate(t)
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, ory.url, { timeouts: { requestMs: 1000 } }, { gate })
+  const session = await h2Connect(t, proxy.url)
+  const { status, ms } = await stallBody(session, { ':method': 'DELETE', ':path': '/.ory/self-service/logout/api', 'content-type': 'application/json' })
+  assert.equal(status, 408)
+  assert.ok(ms >= 900 && ms < 3000, `stream closed after ${ms} ms`)
+  assert.deepEqual(ory.requests, [])
+  assert.equal(app.requests.length, 0)
+})
