@@ -1,6 +1,7 @@
 import type { Pool as PoolType } from 'undici'
 import type { Upstream } from '../config.js'
 import { ProxyError } from '../errors.js'
+import { isStaleConnection } from '../server/upstream-errors.js'
 import { Pool, requestOf } from '../undici-parts.js'
 import type { Credentials } from './credentials.js'
 
@@ -23,9 +24,6 @@ export interface WhoamiOptions {
 }
 
 export const DEFAULT_MAX_WHOAMI_BYTES = 1024 * 1024
-
-/** A reused keep-alive socket the server had just closed: worth one more try (checklist c6). */
-const RETRYABLE = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
 
 /**
  * Asks Ory's `/sessions/whoami` about one set of credentials, through its own undici pool with an
@@ -60,7 +58,8 @@ export class WhoamiClient {
     try {
       return await this.#ask(headers, signal)
     } catch (error) {
-      if (!RETRYABLE.has(codeOf(error)) || signal.aborted) throw this.#unavailable(error, signal)
+      // A reused keep-alive socket Ory had just closed is worth one more try (checklist c6).
+      if (!isStaleConnection(error) || signal.aborted) throw this.#unavailable(error, signal)
     }
     try {
       return await this.#ask(headers, signal)
