@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
+import { egressProxyFor } from './egress/proxy-env.js'
 import { ConfigError } from './errors.js'
 
 /** Named defaults; the CLI flags and the README read them from here. */
@@ -68,6 +69,8 @@ export interface Upstream {
   readonly secure: boolean
   /** The URL's path without its trailing slash: '' or '/base'. */
   readonly pathPrefix: string
+  /** The forward proxy connections go through (`HTTP(S)_PROXY`, `NO_PROXY`), or undefined: direct. */
+  readonly proxy: string | undefined
 }
 
 export type OrySource = 'project' | 'sdk-url' | 'local'
@@ -129,6 +132,8 @@ export interface ProxyOptions {
   upstreamConnections?: number | undefined
   tls?: TlsMaterial | undefined
   appH2?: boolean | undefined
+  /** Where `HTTP(S)_PROXY` and `NO_PROXY` are read from (default: the process environment). */
+  proxyEnv?: Readonly<Record<string, string | undefined>> | undefined
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0', '::', '[::]'])
@@ -139,9 +144,9 @@ export function buildConfig(options: ProxyOptions): ProxyConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new ConfigError(`--port must be an integer from 1 to 65535, got ${port}`)
   }
-  const app = parseUpstream(options.applicationUrl, 'application-url')
+  const app = parseUpstream(options.applicationUrl, 'application-url', options.proxyEnv)
   const ory: OryEndpoint = {
-    ...parseUpstream(options.ory.url, options.ory.label),
+    ...parseUpstream(options.ory.url, options.ory.label, options.proxyEnv),
     source: options.ory.source,
     label: options.ory.label,
   }
@@ -180,7 +185,7 @@ export function buildConfig(options: ProxyOptions): ProxyConfig {
 }
 
 /** Parses an absolute http(s) URL into an {@link Upstream}; its path becomes the prefix. */
-export function parseUpstream(text: string, name: string): Upstream {
+export function parseUpstream(text: string, name: string, env?: Readonly<Record<string, string | undefined>>): Upstream {
   const url = parseHttpUrl(text, name)
   if (url.search || url.hash) throw new ConfigError(`${name} must not have a query or fragment, got "${text}"`)
   const secure = url.protocol === 'https:'
@@ -191,6 +196,7 @@ export function parseUpstream(text: string, name: string): Upstream {
     port: url.port ? Number(url.port) : secure ? 443 : 80,
     secure,
     pathPrefix: url.pathname.replace(/\/+$/, ''),
+    proxy: egressProxyFor(url, env)?.href,
   }
 }
 

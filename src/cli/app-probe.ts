@@ -28,6 +28,8 @@ export function probeApp(app: Upstream, timeoutMs: number): Promise<string | und
  * (SIGINT meanwhile) ends the question.
  */
 export async function checkApp(app: Upstream, logger: Logger, answers: ConfirmOptions): Promise<void> {
+  // Only the forward proxy can reach an app behind it; its 502 page will say if it cannot.
+  if (app.proxy !== undefined) return
   const reason = await probeApp(app, DEFAULTS.appProbeTimeoutMs)
   if (reason === undefined) return
   const where = `${app.origin}${app.pathPrefix}`

@@ -1,5 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici'
 import { DEFAULTS } from '../config.js'
+import { connectOption } from '../egress/connect.js'
+import { egressProxyFor } from '../egress/proxy-env.js'
 import { ProxyError } from '../errors.js'
 
 /** A project as the console lists it (`ProjectMetadata` / `Project` in Ory's client SDKs). */
@@ -62,7 +64,7 @@ export class ConsoleApi {
     this.tokenSource = options.tokenSource
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.consoleTimeoutMs
     this.#agent = new Agent({
-      connect: { timeout: this.#timeoutMs },
+      connect: connectOption({ proxy: egressProxyFor(new URL(this.baseUrl))?.href }, this.#timeoutMs),
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
     })

@@ -1,5 +1,6 @@
 import type { Dispatcher, Pool as PoolType } from 'undici'
 import type { ProxyConfig, Timeouts, Upstream } from '../config.js'
+import { connectOption } from '../egress/connect.js'
 import { h2cClientClass, Pool } from '../undici-parts.js'
 
 /** Streams one HTTP/2 connection carries to the app, as browsers and nginx allow. */
@@ -19,7 +20,7 @@ export function createPool(upstream: Upstream, timeouts: Timeouts, connections: 
     // Below Node's default server keepAliveTimeout (5 s), so the app never closes a socket we are
     // about to reuse (checklist c6).
     keepAliveTimeout: 4_000,
-    connect: { timeout: timeouts.upstreamConnectMs },
+    connect: connectOption(upstream, timeouts.upstreamConnectMs),
   })
 }
 

@@ -1,5 +1,6 @@
 import type { Pool as PoolType } from 'undici'
 import type { Upstream } from '../config.js'
+import { connectOption } from '../egress/connect.js'
 import { ProxyError } from '../errors.js'
 import { isStaleConnection } from '../server/upstream-errors.js'
 import { Pool, requestOf } from '../undici-parts.js'
@@ -47,7 +48,7 @@ export class WhoamiClient {
       bodyTimeout: options.timeoutMs,
       maxResponseSize: options.maxBodyBytes ?? DEFAULT_MAX_WHOAMI_BYTES,
       keepAliveTimeout: 4_000,
-      connect: { timeout: options.timeoutMs },
+      connect: connectOption(ory, options.timeoutMs),
     })
   }
 
