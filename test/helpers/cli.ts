@@ -19,14 +19,18 @@ export interface CliResult {
 const EMPTY_HOME = mkdtempSync(join(tmpdir(), 'ory-proxy-home-'))
 process.on('exit', () => rmSync(EMPTY_HOME, { recursive: true, force: true }))
 
+/** Variables of the machine that would change what a CLI run does (a forward proxy among them). */
+const PROCESS_SETTINGS = new Set(['PORT', 'NODE_OPTIONS', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'])
+
 /**
- * Env for black-box runs: the parent's, minus anything that would select an Ory endpoint or port
- * (`ORY_*`, `PORT`, and the developer's own Ory CLI login in HOME).
+ * Env for black-box runs: the parent's, minus anything that would select an Ory endpoint, port or
+ * forward proxy (`ORY_*`, `PORT`, `HTTP(S)_PROXY`, and the developer's own Ory CLI login in HOME).
  */
+
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env }
   for (const name of Object.keys(env)) {
-    if (name.startsWith('ORY_') || name === 'PORT' || name === 'NODE_OPTIONS') delete env[name]
+    if (name.startsWith('ORY_') || PROCESS_SETTINGS.has(name.toUpperCase())) delete env[name]
   }
   return { ...env, HOME: EMPTY_HOME, ...extra }
 }
