@@ -31,4 +31,7 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found under test/" >&2
   exit 1
 fi
+# Every test talks to 127.0.0.1 only: a forward proxy the machine sets (needed above for apt or
+# npm) must not shape what the tests see.
+unset HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy
 exec node --import tsx --test --test-reporter=tap --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=120000 "${files[@]}"
