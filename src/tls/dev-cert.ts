@@ -53,11 +53,14 @@ function ipBytes(address: string): Buffer {
 }
 
 /**
- * A self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1, valid from an hour ago
- * for 397 days: a TLS server (leaf) certificate with serverAuth, not a CA, so trusting it cannot
- * vouch for any other site.
+ * A self-signed ECDSA P-256 certificate for `names` (localhost, 127.0.0.1 and ::1), valid from an
+ * hour ago for 397 days: a TLS server (leaf) certificate with serverAuth, not a CA, so trusting it
+ * cannot vouch for any other site.
  */
-export function createDevCertificate(now: Date = new Date()): TlsMaterial {
+export function createDevCertificate(
+  now: Date = new Date(),
+  names: { readonly dns: readonly string[]; readonly ip: readonly string[] } = DEV_CERT_NAMES,
+): TlsMaterial {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const spki = publicKey.export({ type: 'spki', format: 'der' })
   const name = sequence(
@@ -68,8 +71,8 @@ export function createDevCertificate(now: Date = new Date()): TlsMaterial {
   serial[0] = (serial[0]! & 0x7f) | 0x40
   const algorithm = sequence(oid(OID.ecdsaWithSha256))
   const altNames = sequence(
-    ...DEV_CERT_NAMES.dns.map((dns) => implicitPrimitive(2, Buffer.from(dns, 'latin1'))),
-    ...DEV_CERT_NAMES.ip.map((ip) => implicitPrimitive(7, ipBytes(ip))),
+    ...names.dns.map((dns) => implicitPrimitive(2, Buffer.from(dns, 'latin1'))),
+    ...names.ip.map((ip) => implicitPrimitive(7, ipBytes(ip))),
   )
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (the SPKI's trailing 65 bytes for P-256).
   const keyId = createHash('sha1').update(spki.subarray(spki.length - 65)).digest()

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { parseUpstream } from '../../src/config.js'
@@ -7,11 +11,13 @@ import { ConfigError } from '../../src/errors.js'
 import { silentLogger } from '../../src/logger.js'
 import { OrySessionGate } from '../../src/session/gate.js'
 import { generateSigningKey } from '../../src/session/keys.js'
-import { expectUsageError } from '../helpers/cli.js'
+import { createDevCertificate } from '../../src/tls/dev-cert.js'
+import { expectUsageError, spawnCli } from '../helpers/cli.js'
 import { startForwardProxy } from '../helpers/forward-proxy.js'
 import { startJwtApp } from '../helpers/jwt-app.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { startTestProxy } from '../helpers/proxy.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
 test('HTTP(S)_PROXY and NO_PROXY choose the forward proxy as ory proxy (Go) does; loopback is always direct', () => {
@@ -94,4 +100,35 @@ test('a forward proxy URL that cannot be used is a one-line error with exit code
     /^ory-proxy: \$HTTPS_PROXY must use http or https, got "socks5:\/\/egress:1080"$/m,
     { HTTPS_PROXY: 'socks5://egress:1080' },
   )
+})
+
+test('an https Ory behind HTTPS_PROXY: TLS to Ory inside the tunnel, verified against its name', async (t) => {
+  // An https "Ory" whose certificate names only ory.egress.test, trusted through NODE_EXTRA_CA_CERTS.
+  const tls = createDevCertificate(new Date(), { dns: ['ory.egress.test'], ip: [] })
+  const ory = https.createServer(tls, (req, res) => res.end(JSON.stringify({ url: req.url, host: req.headers.host })))
+  await new Promise<void>((resolve) => ory.listen(0, '127.0.0.1', resolve))
+  t.after(() => ory.close())
+  const oryPort = (ory.address() as AddressInfo).port
+  const forward = await startForwardProxy(t, { 'ory.egress.test': oryPort })
+  const app = await startUpstream(t)
+  const ca = join(tempDir(t), 'ory-ca.pem')
+  writeFileSync(ca, tls.cert)
+  const start = async (env: Record<string, string>) => {
+    const port = await freePort()
+    const args = ['start', app.url, '--sdk-url', `https://ory.egress.test:${oryPort}`, '--no-jwt', '--port', String(port), '-y']
+    await spawnCli(t, args, 'listening on port', { HTTPS_PROXY: forward.url, ...env })
+    return `http://127.0.0.1:${port}`
+  }
+
+  const trusted = await start({ NODE_EXTRA_CA_CERTS: ca })
+  const ok = await request(`${trusted}/.ory/hello`)
+  assert.equal(ok.statusCode, 200)
+  assert.deepEqual(await ok.body.json(), { url: '/hello', host: `ory.egress.test:${oryPort}` })
+  assert.deepEqual(forward.connects, [`ory.egress.test:${oryPort}`])
+
+  // The same tunnel without trusting the certificate: verification is not skipped because of it.
+  const untrusted = await start({})
+  const refused = await request(`${untrusted}/.ory/hello`, { headers: { accept: 'application/json' } })
+  assert.equal(refused.statusCode, 502)
+  assert.match(await refused.body.text(), /self[- ]signed certificate/)
 })
