@@ -105,6 +105,9 @@ export function createFront(
       // Node's TLS HTTP/2 server has the HTTP/1.1 close methods drain() uses for its fallback
       // connections (its types lack them); the deadline cuts every socket, HTTP/2 ones included.
       return drain(server as http.Server, deadlineMs, () => {
+        // HTTP/2 sessions through their own API first: a socket destroyed under a live session
+        // is what several Node crashes share (nodejs/node#48567, #49307).
+        for (const session of sessions) session.destroy()
         for (const socket of sockets) socket.destroy()
       })
     },

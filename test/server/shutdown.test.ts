@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { spawnCli, waitForStderr } from '../helpers/cli.js'
-import { startTestProxy } from '../helpers/proxy.js'
+import { h2Connect, h2Request } from '../helpers/h2.js'
+import { startTestProxy, type TestProxy } from '../helpers/proxy.js'
 import { freePort, heldResponder, startUpstream } from '../helpers/upstream.js'
 
 test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', async (t) => {
@@ -32,21 +33,46 @@ test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', a
 })
 
 test('close() is bounded: a request that never finishes is cut after the shutdown deadline', async (t) => {
-  let arrived!: () => void
-  const arrivedAtApp = new Promise<void>((resolve) => (arrived = resolve))
-  const app = await startUpstream(t, () => arrived())
-  const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { shutdownMs: 300 } })
-  const hung = request(proxy.url).then(
-    (res) => res.statusCode,
-    (error: Error) => error.constructor.name,
+  const outcome = await closeWhileHung(t, (proxy) =>
+    request(proxy.url).then(
+      (res) => res.statusCode,
+      (error: Error) => error.constructor.name,
+    ),
   )
-  await arrivedAtApp
+  assert.notEqual(outcome, 200)
+})
+
+test('close() is bounded over HTTP/2 too: the hung stream is cut and its session destroyed', async (t) => {
+  let sessionClosed: Promise<void> | undefined
+  const outcome = await closeWhileHung(t, async (proxy) => {
+    const session = await h2Connect(t, proxy.url)
+    sessionClosed = new Promise<void>((resolve) => session.once('close', () => resolve()))
+    return h2Request(session, { ':path': '/hung', ':authority': 'localhost' }).then(
+      (res) => res.status,
+      (error: Error) => error.constructor.name,
+    )
+  })
+  assert.notEqual(outcome, 200)
+  await sessionClosed
+})
+
+/**
+ * Sends a request (`send`) through a proxy with a 300 ms shutdown deadline to an app that never
+ * answers, closes the proxy once the app has it, checks close() kept to the deadline, and
+ * resolves with what the client got.
+ */
+async function closeWhileHung(t: TestContext, send: (proxy: TestProxy) => Promise<number | string>): Promise<number | string> {
+  const held = heldResponder()
+  const app = await startUpstream(t, held.responder)
+  const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { shutdownMs: 300 } })
+  const outcome = send(proxy)
+  await held.arrived
   const started = Date.now()
   await proxy.close()
   const took = Date.now() - started
   assert.ok(took >= 250 && took < 3000, `close took ${took} ms`)
-  assert.notEqual(await hung, 200)
-})
+  return outcome
+}
 
 function connectionRefused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
