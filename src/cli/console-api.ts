@@ -64,7 +64,7 @@ export class ConsoleApi {
     this.tokenSource = options.tokenSource
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.consoleTimeoutMs
     this.#agent = new Agent({
-      connect: connectOption({ proxy: egressProxyFor(new URL(this.baseUrl))?.href }, this.#timeoutMs),
+      connect: connectOption(egressProxyFor(new URL(this.baseUrl))?.href, this.#timeoutMs),
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
     })

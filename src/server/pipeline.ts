@@ -232,10 +232,12 @@ export class RequestPipeline {
     api: boolean,
     gate: SessionGate,
   ): void {
-    if (api) this.#watchBody(req, (error) => this.#respondError(res, error, request))
+    // Watched while the proxy reads it; once dispatched, a body left unread gets the handler's watch.
+    const stopWatch = api ? this.#watchBody(req, (error) => this.#respondError(res, error, request)) : undefined
     const body = api ? readSmallBody(req, inbound.contentLength) : Promise.resolve(undefined)
     body.then(
       (buffered) => {
+        stopWatch?.()
         const token = sessionTokenOf(buffered)
         this.#dispatch(req, res, inbound, request, undefined, {
           body: buffered,
@@ -246,11 +248,14 @@ export class RequestPipeline {
     )
   }
 
-  /** HTTP/2 only (Node times HTTP/1.1 requests itself): `answer` gets a 408 when the body stalls. */
-  #watchBody(req: FrontRequest, answer: (error: ProxyError) => void): void {
-    if (!('stream' in req)) return
+  /**
+   * HTTP/2 only (Node times HTTP/1.1 requests itself): `answer` gets a 408 when the body stalls.
+   * Returns what stops the watch (undefined over HTTP/1.1).
+   */
+  #watchBody(req: FrontRequest, answer: (error: ProxyError) => void): (() => void) | undefined {
+    if (!('stream' in req)) return undefined
     const ms = this.#config.timeouts.requestMs
-    watchBodyDeadline(req, ms, () =>
+    return watchBodyDeadline(req, ms, () =>
       answer(new ProxyError('ERR_REQUEST_TIMEOUT', `The request body did not arrive within ${ms} ms.`)),
     )
   }

@@ -20,7 +20,7 @@ export function createPool(upstream: Upstream, timeouts: Timeouts, connections: 
     // Below Node's default server keepAliveTimeout (5 s), so the app never closes a socket we are
     // about to reuse (checklist c6).
     keepAliveTimeout: 4_000,
-    connect: connectOption(upstream, timeouts.upstreamConnectMs),
+    connect: connectOption(upstream.proxy, timeouts.upstreamConnectMs),
   })
 }
 

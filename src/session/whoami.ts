@@ -48,7 +48,7 @@ export class WhoamiClient {
       bodyTimeout: options.timeoutMs,
       maxResponseSize: options.maxBodyBytes ?? DEFAULT_MAX_WHOAMI_BYTES,
       keepAliveTimeout: 4_000,
-      connect: connectOption(ory, options.timeoutMs),
+      connect: connectOption(ory.proxy, options.timeoutMs),
     })
   }
 

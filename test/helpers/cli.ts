@@ -26,7 +26,6 @@ const PROCESS_SETTINGS = new Set(['PORT', 'NODE_OPTIONS', 'HTTP_PROXY', 'HTTPS_P
  * Env for black-box runs: the parent's, minus anything that would select an Ory endpoint, port or
  * forward proxy (`ORY_*`, `PORT`, `HTTP(S)_PROXY`, and the developer's own Ory CLI login in HOME).
  */
-
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env }
   for (const name of Object.keys(env)) {

@@ -73,7 +73,8 @@ test('proxy credentials from the URL become Proxy-Authorization; a refusal or a 
   const ory = await startUpstream(t)
   const app = await startUpstream(t)
   const oryUrl = `http://ory.egress.test:${ory.port}`
-  const forward = await startForwardProxy(t, { 'ory.egress.test': ory.port }, `Basic ${Buffer.from('dev:p@ss').toString('base64')}`)
+  const basic = `Basic ${Buffer.from('dev:p@ss').toString('base64')}`
+  const forward = await startForwardProxy(t, { 'ory.egress.test': ory.port }, basic)
   const port = new URL(forward.url).port
 
   const withCredentials = await startTestProxy(t, app.url, oryUrl, { proxyEnv: { HTTP_PROXY: `http://dev:p%40ss@127.0.0.1:${port}` } })
@@ -85,6 +86,9 @@ test('proxy credentials from the URL become Proxy-Authorization; a refusal or a 
   const refused = await request(`${without.url}/.ory/x`, { headers: { accept: 'application/json' } })
   assert.equal(refused.statusCode, 502)
   assert.match(await refused.body.text(), /answered CONNECT ory\.egress\.test:\d+ with 407/)
+
+  // The credentialed tunnel, then the one from a proxy URL without credentials.
+  assert.deepEqual(forward.authorizations, [basic, undefined])
 
   const dead = await startTestProxy(t, app.url, oryUrl, { proxyEnv: { HTTP_PROXY: `http://127.0.0.1:${await freePort()}` } })
   const unreachable = await request(`${dead.url}/.ory/x`, { headers: { accept: 'application/json' } })

@@ -261,3 +261,21 @@ test('h2: an API logout whose body stalls while the proxy reads it is answered 4
   assert.deepEqual(ory.requests, [])
   assert.equal(app.requests.length, 0)
 })
+
+test('h2: an API logout too large to read first, stalling, is answered 408 through the forward path', { timeout: 10_000 }, async (t) => {
+  const { gate, ory } = await startSessionGate(t)
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, ory.url, { timeouts: { requestMs: 1000 } }, { gate })
+  const session = await h2Connect(t, proxy.url)
+  // Above the 16 KiB the proxy reads for the session token: the body streams to Ory as it comes.
+  const { status, ms } = await stallBody(session, {
+    ':method': 'DELETE',
+    ':path': '/.ory/self-service/logout/api',
+    'content-type': 'application/json',
+    'content-length': String(64 * 1024),
+  })
+  assert.equal(status, 408)
+  assert.ok(ms >= 900 && ms < 3000, `stream closed after ${ms} ms`)
+  assert.deepEqual(ory.requests, [], 'Ory never saw a complete logout')
+  assert.equal(app.requests.length, 0)
+})
