@@ -30,6 +30,8 @@ export type ProxyErrorCode =
   | 'ERR_IDENTITY_STORE'
   /** The Ory console API could not be reached or refused a call (start-up: exit 2; shutdown: a warning). */
   | 'ERR_CONSOLE_API'
+  /** A `--workers` process could not start (the CLI exits with 2) or died; it is replaced. */
+  | 'ERR_WORKER'
 
 export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.freeze({
   ERR_CONFIG: 0,
@@ -45,6 +47,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = Object.fre
   ERR_CLIENT_ABORTED: 499,
   ERR_IDENTITY_STORE: 500,
   ERR_CONSOLE_API: 0,
+  ERR_WORKER: 0,
 })
 
 export class ProxyError extends Error {

@@ -14,12 +14,15 @@ export interface LoggerOptions {
   readonly quiet?: boolean
   readonly debug?: boolean
   readonly write?: (line: string) => void
+  /** Written into every debug event (a worker says which one it is). */
+  readonly fields?: Readonly<Record<string, unknown>> | undefined
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line))
   const quiet = options.quiet ?? false
   const debugEnabled = options.debug ?? false
+  const fields = options.fields ?? {}
   return {
     debugEnabled,
     info: (message) => {
@@ -27,7 +30,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     warn: (message) => write(`ory-proxy: warning: ${message}\n`),
     debug: (event) => {
-      if (debugEnabled) write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`)
+      if (debugEnabled) write(`${JSON.stringify({ time: new Date().toISOString(), ...fields, ...event })}\n`)
     },
   }
 }

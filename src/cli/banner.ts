@@ -8,6 +8,8 @@ export interface BannerOptions {
   readonly identityStore?: string | undefined
   /** Where the HTTPS certificate comes from, when the proxy serves HTTPS. */
   readonly tls?: string | undefined
+  /** Processes serving (`--workers`). */
+  readonly workers: number
 }
 
 /**
@@ -34,7 +36,9 @@ export function printBanner(logger: Logger, config: ProxyConfig, options: Banner
         : [`  auth: ${options.identityStore}; sign up at ${url}/.ory/ui/registration`]),
       `  jwt:  ${jwt}`,
       ...(options.tls === undefined ? [] : [`  tls:  ${options.tls}`]),
-      `  listening on port ${config.listen.port}${options.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'}`,
+      `  listening on port ${config.listen.port}${options.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'}${
+        options.workers > 1 ? ` with ${options.workers} workers` : ''
+      }`,
       '',
     ].join('\n'),
   )

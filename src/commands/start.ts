@@ -12,7 +12,9 @@ import { openBrowser } from '../cli/open-browser.js'
 import { shown } from '../cli/shown-default.js'
 import { resolveTls } from '../cli/tls-options.js'
 import { printBanner } from '../cli/banner.js'
+import { serve } from '../cli/serve.js'
 import { handleSignals } from '../cli/signals.js'
+import { parseWorkers, schedulingOf } from '../cli/workers.js'
 import type { SessionSettings } from '../session/gate.js'
 
 export default class Start extends Command {
@@ -66,6 +68,11 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
   }
 
   static override flags = {
+    workers: Flags.string({
+      summary: 'Serve from this many processes (node:cluster), sharing one key and one session cache; auto = one per CPU.',
+      env: 'ORY_PROXY_WORKERS',
+      default: '1',
+    }),
     port: Flags.integer({
       summary: 'Port to listen on (all interfaces).',
       env: 'PORT',
@@ -206,6 +213,7 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     const apiKeyExpiryMs = parseDuration(flags['api-key-expiry'], '--api-key-expiry')
     const upstreamHeadersMs = parseDuration(flags['upstream-timeout'], '--upstream-timeout')
     const session = sessionSettings(flags, given)
+    const workers = parseWorkers(flags.workers)
     const tls = resolveTls({
       https: flags.https,
       tlsCert: flags['tls-cert'],
@@ -255,12 +263,15 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       (proxy?.close() ?? Promise.resolve()).finally(() => ory.release()).finally(() => identity?.close())
     let proxy
     try {
-      // Loaded here so `--help` and bad input never pay for undici, and `--no-jwt` never loads jose
-      // or piscina.
-      const gate =
-        session === undefined ? undefined : (await import('../session/gate.js')).openSessionGate(config, session, logger)
-      const { startProxy } = await import('../server/proxy.js')
-      proxy = await startProxy(config, { logger, gate, oryRequest: ory.oryRequest })
+      proxy = await serve({
+        config,
+        session,
+        oryRequest: ory.oryRequest,
+        logger,
+        log: { quiet: flags.quiet, debug: flags.debug },
+        workers,
+        scheduling: schedulingOf(process.env),
+      })
     } catch (error) {
       await shutdown(undefined)()
       throw error
@@ -287,6 +298,7 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
         quiet: flags.quiet,
         identityStore: identity?.store,
         tls: tls?.description,
+        workers,
       })
       if (flags.open) void openBrowser(config.publish.origin, logger)
     }

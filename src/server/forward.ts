@@ -29,9 +29,10 @@ export interface ForwardContext {
 /**
  * What the session gate did for a request, for `--debug`: `hit` reused a cached token, `renew`
  * re-signed a cached session, `miss` asked whoami, `shared` waited for another request's whoami
- * call, `bypass` looked nothing up (no credentials, not app-bound, or `--no-jwt`).
+ * call, `peer` took the answer another worker or proxy got (the shared level), `bypass` looked
+ * nothing up (no credentials, not app-bound, or `--no-jwt`).
  */
-export type SessionOutcome = 'hit' | 'renew' | 'miss' | 'shared' | 'bypass'
+export type SessionOutcome = 'hit' | 'renew' | 'miss' | 'shared' | 'peer' | 'bypass'
 
 /** Filled in by the session gate when `--debug` asks for it (the request itself is passed). */
 export interface SessionTrace {

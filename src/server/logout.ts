@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { ForwardHandler, type ForwardContext, type FrontResponse, type RequestInfo } from './forward.js'
+import type { RawTrailers } from './response-headers.js'
 import type { FrontRequest } from './pipeline.js'
 
 /** API logout bodies are `{"session_token":"…"}`; anything longer is streamed unread. */
@@ -44,20 +45,57 @@ export function sessionTokenOf(body: Buffer | undefined): string | undefined {
   }
 }
 
+/** An upstream event that arrived while a logout's response head was held back. */
+type Held = { readonly chunk: Buffer } | { readonly trailers: RawTrailers | null } | { readonly error: Error }
+
 /**
  * Forwards a logout like any Ory request and reports once Ory accepted it (a 2xx or 3xx head), so
- * the session's cache entry goes only when the session is really gone.
+ * the session's cache entry goes only when the session is really gone. When the report returns a
+ * promise (other workers or proxies are evicting the session), the response is held until it
+ * settles: the browser's next request, wherever it lands, then finds the session gone.
  */
 export class LogoutForwardHandler extends ForwardHandler implements Dispatcher.DispatchHandler {
-  readonly #onAccepted: () => void
+  readonly #onAccepted: () => Promise<void> | undefined
+  /** Set while the head is held: what came after it, in order. */
+  #held: Held[] | undefined = undefined
 
-  constructor(res: FrontResponse, ctx: ForwardContext, request: RequestInfo, onAccepted: () => void) {
+  constructor(res: FrontResponse, ctx: ForwardContext, request: RequestInfo, onAccepted: () => Promise<void> | undefined) {
     super(res, ctx, request)
     this.#onAccepted = onAccepted
   }
 
   override onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (status >= 200 && status < 400) this.#onAccepted()
-    return super.onHeaders(status, rawHeaders, resume)
+    const evicted = status >= 200 && status < 400 ? this.#onAccepted() : undefined
+    if (evicted === undefined) return super.onHeaders(status, rawHeaders, resume)
+    const held: Held[] = (this.#held = [])
+    void evicted.then(() => {
+      this.#held = undefined
+      let flowing = super.onHeaders(status, rawHeaders, resume)
+      for (const event of held) {
+        if ('chunk' in event) flowing = super.onData(event.chunk)
+        else if ('trailers' in event) return super.onComplete(event.trailers)
+        else return super.onError(event.error)
+      }
+      // Otherwise the client's drain resumes it, as for any response.
+      if (flowing) resume()
+    })
+    // Paused until then: undici reads no more of the (small) logout answer.
+    return false
+  }
+
+  override onData(chunk: Buffer): boolean {
+    if (this.#held === undefined) return super.onData(chunk)
+    this.#held.push({ chunk })
+    return false
+  }
+
+  override onComplete(trailers: RawTrailers | null): void {
+    if (this.#held === undefined) super.onComplete(trailers)
+    else this.#held.push({ trailers })
+  }
+
+  override onError(error: Error): void {
+    if (this.#held === undefined) super.onError(error)
+    else this.#held.push({ error })
   }
 }

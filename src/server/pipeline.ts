@@ -47,9 +47,10 @@ export interface SessionGate {
   readonly jwks: { readonly body: string; readonly etag: string }
   /**
    * Told once Ory accepted a logout passing through the proxy, so the session's cache entry goes
-   * at once; `sessionToken` is the one an API logout names in its body.
+   * at once; `sessionToken` is the one an API logout names in its body. A promise holds the
+   * logout's response until it settles (other workers or proxies are dropping the session too).
    */
-  loggedOut?(headers: InboundHeaders, sessionToken: string | undefined): void
+  loggedOut?(headers: InboundHeaders, sessionToken: string | undefined): Promise<void> | undefined
   /** Releases the gate's own resources; called by the proxy's `close()` after the servers. */
   close?(): Promise<void>
 }
@@ -72,7 +73,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/
 /** A logout on its way to Ory: its body when it was read for the session token, and who to tell. */
 interface LogoutWatch {
   readonly body: Buffer | undefined
-  readonly onAccepted: () => void
+  readonly onAccepted: () => Promise<void> | undefined
 }
 
 /**

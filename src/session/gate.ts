@@ -4,15 +4,16 @@ import type { Logger } from '../logger.js'
 import type { SessionTrace } from '../server/forward.js'
 import type { InboundHeaders } from '../server/inbound-headers.js'
 import type { SessionGate } from '../server/pipeline.js'
+import { CachedAnswer } from './cached-answer.js'
 import { CredentialKeys } from './credential-key.js'
 import { Credentials, credentialsOf } from './credentials.js'
 import { jwksDocument, type JwksDocument } from './jwks.js'
-import { generateSigningKey, loadSigningKey, type SigningKey } from './keys.js'
+import { credentialSecretOf, signingKeyFor, type SigningKey } from './keys.js'
+import { ALONE, type SharedSessionLevel } from './shared-level.js'
 import { SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
 import { TtlCache } from './ttl-cache.js'
 import { WhoamiClient, type ActiveSession } from './whoami.js'
-import { sessionOfToken } from '../workers/claims.js'
 
 /** ory proxy signs tokens valid for 60 s. */
 const DEFAULT_TOKEN_LIFETIME_S = 60
@@ -45,38 +46,12 @@ export interface SessionGateOptions {
   /** A token due for renewal is still sent while this much validity is left (default 1 s; tests shorten it). */
   readonly renewBesideMinMs?: number | undefined
   readonly signer?: SignerPoolOptions | undefined
+  /**
+   * The second level shared with other workers or proxies (cluster primary, Redis); undefined:
+   * this process's cache alone. Unused with the cache off. The gate closes it.
+   */
+  readonly shared?: SharedSessionLevel | undefined
   readonly logger: Logger
-}
-
-/**
- * One cache entry: what the app is told, and until when. Holds no credentials, and no second copy
- * of the session: a renewal reads it back from the token (about 1 KiB less per entry).
- */
-class CachedAnswer {
-  constructor(
-    /** `Bearer <jwt>`, or undefined for "no session" (a short negative entry). */
-    readonly authorization: string | undefined,
-    /** After this (ms) the token is re-signed instead of being reused. */
-    readonly renewAt: number,
-    readonly expiresAt: number,
-    /** The token's `exp` in ms. */
-    readonly tokenExpiresAt: number,
-    /**
-     * What a renewal signs from, kept only when the entry outlives its token: the session's end
-     * (ms, or Infinity) when the token carries the session claim; the whole session when the
-     * claim was left out for the header budget. Undefined: the next token takes a whoami call.
-     */
-    readonly renewal: number | ActiveSession | undefined,
-  ) {}
-
-  /** The session to sign the next token from (only called when `renewal` is set). */
-  renewalSession(): ActiveSession {
-    const renewal = this.renewal!
-    if (typeof renewal !== 'number') return renewal
-    // A number is only kept for a token that carries the session claim.
-    const claim = sessionOfToken(this.authorization!)!
-    return { ...claim, expiresAt: renewal === Number.POSITIVE_INFINITY ? undefined : renewal }
-  }
 }
 
 /**
@@ -87,12 +62,14 @@ class CachedAnswer {
  */
 export class OrySessionGate implements SessionGate {
   readonly jwks: JwksDocument
-  readonly #keys = new CredentialKeys()
+  readonly #keys: CredentialKeys
   readonly #cache: TtlCache<CachedAnswer> | undefined
+  readonly #shared: SharedSessionLevel | undefined
   readonly #flights = new SingleFlight<string | undefined>()
   readonly #whoami: WhoamiClient
   readonly #signer: SignerPool
   readonly #ttlMs: number
+  readonly #whoamiTimeoutMs: number
   readonly #tokenLifetimeS: number
   readonly #renewBesideMinMs: number
   readonly #logger: Logger
@@ -102,11 +79,16 @@ export class OrySessionGate implements SessionGate {
   constructor(ory: Upstream, options: SessionGateOptions) {
     this.#ttlMs = options.cacheTtlMs ?? DEFAULTS.sessionCacheTtlMs
     this.#cache = this.#ttlMs > 0 ? new TtlCache(options.cacheSize ?? DEFAULTS.sessionCacheSize) : undefined
+    // Keys derive from the signing key, so workers and proxies sharing a key share cache keys.
+    this.#keys = new CredentialKeys(credentialSecretOf(options.key))
+    this.#shared = this.#cache === undefined ? undefined : options.shared
+    this.#shared?.onEvicted((keys) => this.#evictedElsewhere(keys))
+    this.#whoamiTimeoutMs = options.whoamiTimeoutMs ?? DEFAULTS.whoamiTimeoutMs
     this.#tokenLifetimeS = options.tokenLifetimeS ?? DEFAULT_TOKEN_LIFETIME_S
     this.#renewBesideMinMs = options.renewBesideMinMs ?? DEFAULT_RENEW_BESIDE_MIN_MS
     this.#logger = options.logger
     this.jwks = jwksDocument(options.key.publicJwk)
-    this.#whoami = new WhoamiClient(ory, { timeoutMs: options.whoamiTimeoutMs ?? DEFAULTS.whoamiTimeoutMs })
+    this.#whoami = new WhoamiClient(ory, { timeoutMs: this.#whoamiTimeoutMs })
     this.#signer = new SignerPool(
       {
         privateJwk: options.key.privateJwk,
@@ -150,27 +132,30 @@ export class OrySessionGate implements SessionGate {
       }
     }
     if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'miss'
-    return this.#flights.run(key, () => this.#lookup(key, credentials, requestId))
+    return this.#flights.run(key, () => this.#lookup(key, credentials, requestId, trace))
   }
 
   /**
    * Called once Ory accepted a logout that passed through the proxy: the session's entry goes at
-   * once. `sessionToken` is the token an API logout names in its body.
+   * once. `sessionToken` is the token an API logout names in its body. With a shared level, the
+   * promise resolves once every other worker or proxy has dropped it too.
    */
-  loggedOut(headers: InboundHeaders, sessionToken?: string): void {
-    this.#evictions++
+  loggedOut(headers: InboundHeaders, sessionToken?: string): Promise<void> | undefined {
+    const keys: string[] = []
     const credentials = credentialsOf(headers)
-    if (credentials !== undefined) this.#evict(this.#keys.keyOf(credentials))
+    if (credentials !== undefined) keys.push(this.#keys.keyOf(credentials))
     if (sessionToken !== undefined && sessionToken !== '') {
       // The two ways an API client presents that token to whoami.
-      this.#evict(this.#keys.keyOf(new Credentials(undefined, sessionToken, undefined)))
-      this.#evict(this.#keys.keyOf(new Credentials(undefined, undefined, `Bearer ${sessionToken}`)))
+      keys.push(this.#keys.keyOf(new Credentials(undefined, sessionToken, undefined)))
+      keys.push(this.#keys.keyOf(new Credentials(undefined, undefined, `Bearer ${sessionToken}`)))
     }
+    this.#evictedElsewhere(keys)
+    return keys.length === 0 ? undefined : this.#shared?.evict(keys)
   }
 
   /** Stops the whoami pool and the signing threads. */
   async close(): Promise<void> {
-    await Promise.all([this.#whoami.close(), this.#signer.close()])
+    await Promise.all([this.#whoami.close(), this.#signer.close(), this.#shared?.close()])
   }
 
   /** Entries in the session cache now (bounded by `--session-cache-size`). */
@@ -183,30 +168,71 @@ export class OrySessionGate implements SessionGate {
     return this.#signer.threadCount
   }
 
-  #evict(key: string): void {
-    this.#cache?.delete(key)
-    this.#flights.forget(key)
+  /** Drops `keys` from this process; an answer in flight now is not cached when it lands. */
+  #evictedElsewhere(keys: readonly string[]): void {
+    this.#evictions++
+    for (const key of keys) {
+      this.#cache?.delete(key)
+      this.#flights.forget(key)
+    }
   }
 
-  async #lookup(key: string, credentials: Credentials, requestId: string): Promise<string | undefined> {
+  async #lookup(
+    key: string,
+    credentials: Credentials,
+    requestId: string,
+    trace: SessionTrace | undefined,
+  ): Promise<string | undefined> {
     const generation = this.#evictions
-    // Entry lifetimes count from before the question: a session revoked while whoami was in
-    // flight is forgotten within the TTL of the revocation (checklist e2).
-    const asked = Date.now()
-    const session = await this.#whoami.check(credentials, requestId)
-    const answer =
-      session === undefined
-        ? new CachedAnswer(undefined, Number.POSITIVE_INFINITY, asked + Math.min(this.#ttlMs, NEGATIVE_TTL_MS), 0, undefined)
-        : await this.#issue(session, Math.min(asked + this.#ttlMs, session.expiresAt ?? Number.POSITIVE_INFINITY))
-    if (this.#cache !== undefined && generation === this.#evictions) this.#cache.set(key, answer)
+    const shared = this.#shared
+    const claim = shared === undefined ? ALONE : await shared.claim(key, this.#whoamiTimeoutMs)
+    if (claim.kind === 'answer') {
+      // Another worker or proxy asked Ory (or is asking and just answered).
+      if (trace !== undefined) trace.session = 'peer'
+      this.#keep(key, claim.answer, generation)
+      return claim.answer.authorization
+    }
+    const lease = claim.kind === 'lead' ? claim.lease : undefined
+    let answer: CachedAnswer
+    try {
+      // Entry lifetimes count from before the question: a session revoked while whoami was in
+      // flight is forgotten within the TTL of the revocation (checklist e2).
+      const asked = Date.now()
+      const session = await this.#whoami.check(credentials, requestId)
+      answer =
+        session === undefined
+          ? new CachedAnswer(undefined, Number.POSITIVE_INFINITY, asked + Math.min(this.#ttlMs, NEGATIVE_TTL_MS), 0, undefined)
+          : await this.#issue(session, Math.min(asked + this.#ttlMs, session.expiresAt ?? Number.POSITIVE_INFINITY))
+    } catch (error) {
+      if (lease !== undefined) shared!.release(key, lease)
+      throw error
+    }
+    if (this.#keep(key, answer, generation)) {
+      if (lease !== undefined) shared!.fill(key, answer, lease)
+    } else if (lease !== undefined) {
+      shared!.release(key, lease)
+    }
     return answer.authorization
   }
 
   async #renew(key: string, cached: CachedAnswer): Promise<string | undefined> {
     const generation = this.#evictions
+    // Another worker or proxy may have renewed this session already: its token serves here too.
+    const renewed = await this.#shared?.peek(key)
+    if (renewed !== undefined && renewed.renewAt > Date.now()) {
+      this.#keep(key, renewed, generation)
+      return renewed.authorization
+    }
     const answer = await this.#issue(cached.renewalSession(), cached.expiresAt)
-    if (this.#cache !== undefined && generation === this.#evictions) this.#cache.set(key, answer)
+    if (this.#keep(key, answer, generation)) this.#shared?.fill(key, answer, undefined)
     return answer.authorization
+  }
+
+  /** Caches `answer` unless a logout came since `generation` was read; says whether it did. */
+  #keep(key: string, answer: CachedAnswer, generation: number): boolean {
+    if (this.#cache === undefined || generation !== this.#evictions) return false
+    this.#cache.set(key, answer)
+    return true
   }
 
   /** Signs a token for `session` (exp ≤ its `expires_at`) and wraps it as an entry living until `expiresAt`. */
@@ -240,17 +266,30 @@ export interface SessionSettings {
   readonly whoamiTimeoutMs: number
 }
 
+/** What a cluster worker gets from its primary instead of making its own. */
+export interface SharedSessionParts {
+  /** The one signing key of every worker (and every proxy sharing a store). */
+  readonly key: SigningKey
+  readonly level: SharedSessionLevel | undefined
+}
+
 /**
- * Loads or generates the signing key (a bad `--jwk-file` throws a ConfigError before any thread
- * or socket exists), then builds the gate.
+ * Builds the gate: with the key and shared level a cluster primary handed over, else with the
+ * key of `--jwk-file` or a new one (a bad file throws a ConfigError before any thread or socket
+ * exists).
  */
-export function openSessionGate(config: ProxyConfig, settings: SessionSettings, logger: Logger): OrySessionGate {
-  const key = settings.jwkFile === undefined ? generateSigningKey() : loadSigningKey(settings.jwkFile)
+export function openSessionGate(
+  config: ProxyConfig,
+  settings: SessionSettings,
+  logger: Logger,
+  shared?: SharedSessionParts,
+): OrySessionGate {
   return new OrySessionGate(config.ory, {
-    key,
+    key: shared?.key ?? signingKeyFor(settings.jwkFile),
     cacheTtlMs: settings.cacheTtlMs,
     cacheSize: settings.cacheSize,
     whoamiTimeoutMs: settings.whoamiTimeoutMs,
+    shared: shared?.level,
     logger,
   })
 }

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { v4 as uuid } from '@napi-rs/uuid'
 import { ConfigError } from '../errors.js'
@@ -26,6 +26,11 @@ export interface PublicJwk {
 export function generateSigningKey(): SigningKey {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   return signingKey(privateKey.export({ format: 'jwk' }), uuid())
+}
+
+/** The key of `--jwk-file`, or a new one when none is given. */
+export function signingKeyFor(jwkFile: string | undefined): SigningKey {
+  return jwkFile === undefined ? generateSigningKey() : loadSigningKey(jwkFile)
 }
 
 /**
@@ -97,4 +102,12 @@ function signingKey(jwk: JsonWebKey, kid: string): SigningKey {
 function thumbprint(jwk: JsonWebKey): string {
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
   return createHash('sha256').update(canonical).digest('base64url')
+}
+
+/**
+ * The secret of the credential cache keys, derived from the private key (HMAC-SHA256 over a fixed
+ * label): whoever shares the signing key, and only they, compute the same cache keys.
+ */
+export function credentialSecretOf(key: SigningKey): string {
+  return createHmac('sha256', Buffer.from(key.privateJwk.d!, 'base64url')).update('ory-proxy credential keys v1').digest('hex')
 }

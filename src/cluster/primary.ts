@@ -1,0 +1,115 @@
+import cluster, { type Worker } from 'node:cluster'
+import { ProxyError, type ProxyErrorCode } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { LevelService } from './level-service.js'
+import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
+
+/** Compiled JavaScript runs the workers; under tsx (tests) the built copy in `dist/` is used. */
+const WORKER_FILE = import.meta.url.endsWith('.ts')
+  ? new URL('../../dist/cluster/worker.js', import.meta.url).pathname
+  : new URL('./worker.js', import.meta.url).pathname
+
+/** After its drain deadline, a worker gets this long to exit before it is killed. */
+const EXIT_GRACE_MS = 2_000
+/** Replacements of workers that keep dying before they are ready wait longer each time, up to this. */
+const MAX_RESTART_DELAY_MS = 10_000
+
+export type Scheduling = 'round-robin' | 'os'
+
+export interface ClusterOptions {
+  readonly workers: number
+  readonly plan: WorkerPlan
+  /** Who accepts connections: the primary, handing them out in turn, or each worker itself. */
+  readonly scheduling: Scheduling
+  readonly logger: Logger
+}
+
+/** A running cluster: `close()` drains every worker (as a single proxy drains) and resolves once all exited. */
+export interface ClusterHandle {
+  close(): Promise<void>
+}
+
+/**
+ * Starts `workers` processes serving `plan` on one port and resolves once every one listens. The
+ * first worker error at start (port in use, ...) rejects with that error, once, after stopping the
+ * rest. Afterwards a worker that dies is replaced while the others keep serving.
+ */
+export async function startCluster(options: ClusterOptions): Promise<ClusterHandle> {
+  const { plan, logger } = options
+  // Frozen at the first setupPrimary(); Node's NODE_CLUSTER_SCHED_POLICY is overridden here.
+  cluster.schedulingPolicy = options.scheduling === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR
+  cluster.setupPrimary({ exec: WORKER_FILE, args: [] })
+  const service = plan.session === undefined ? undefined : new LevelService(plan.session.settings.cacheSize)
+  const live = new Set<Worker>()
+  let stopping = false
+  let started = false
+  let failures = 0
+
+  const fork = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork()
+      live.add(worker)
+      service?.attach(worker)
+      worker.on('message', (message: WorkerMessage) => {
+        if (message?.t === 'waiting') send(worker, { t: 'plan', plan })
+        else if (message?.t === 'ready') resolve(worker)
+        else if (message?.t === 'failed') reject(new ProxyError(message.code as ProxyErrorCode, message.message))
+      })
+      // A worker that could not send its error (crashed while loading) still fails the start.
+      worker.once('exit', (code, signal) => {
+        live.delete(worker)
+        service?.detach(worker)
+        reject(new ProxyError('ERR_WORKER', `a worker exited (${signal ?? `code ${code}`}) before it was ready`))
+        if (!stopping && started) replace(worker, code, signal)
+      })
+    })
+
+  const replace = (dead: Worker, code: number | null, signal: string | null): void => {
+    logger.warn(`worker ${dead.id} exited (${signal ?? `code ${code}`}); starting another`)
+    const delay = failures === 0 ? 0 : Math.min(100 * 2 ** failures, MAX_RESTART_DELAY_MS)
+    setTimeout(() => {
+      if (stopping) return
+      fork().then(
+        () => {
+          failures = 0
+        },
+        (error: ProxyError) => {
+          failures++
+          logger.warn(`a replacement worker failed: ${error.message}`)
+        },
+      )
+    }, delay).unref()
+  }
+
+  const stop = async (): Promise<void> => {
+    stopping = true
+    const exits = [...live].map((worker) => new Promise<void>((resolve) => {
+      if (worker.isDead()) return resolve()
+      worker.once('exit', () => resolve())
+      const kill = setTimeout(() => worker.process.kill('SIGKILL'), plan.config.timeouts.shutdownMs + EXIT_GRACE_MS)
+      worker.once('exit', () => clearTimeout(kill))
+      send(worker, { t: 'close' })
+    }))
+    await Promise.all(exits)
+    await service?.close()
+  }
+
+  try {
+    await Promise.all(Array.from({ length: options.workers }, fork))
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  started = true
+  let closing: Promise<void> | undefined
+  return { close: () => (closing ??= stop()) }
+}
+
+function send(worker: Worker, message: PrimaryMessage): void {
+  if (!worker.isConnected()) return
+  try {
+    worker.send(message)
+  } catch {
+    // It is exiting; its 'exit' says the rest.
+  }
+}

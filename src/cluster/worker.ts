@@ -1,0 +1,63 @@
+import cluster from 'node:cluster'
+import { isProxyError } from '../errors.js'
+import { createLogger } from '../logger.js'
+import type { ProxyHandle } from '../server/proxy.js'
+import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
+
+/**
+ * A cluster worker's entry: waits for the primary's plan, serves it exactly as a single process
+ * would (its own fronts, pools and signing threads; the key and shared session level are the
+ * primary's), and closes when told or when the primary is gone.
+ */
+
+let proxy: ProxyHandle | undefined
+let closing: Promise<void> | undefined
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send!(message)
+}
+
+function close(): Promise<void> {
+  closing ??= (proxy?.close() ?? Promise.resolve()).finally(() => {
+    if (process.connected) process.disconnect()
+  })
+  return closing
+}
+
+async function serve(plan: WorkerPlan): Promise<void> {
+  try {
+    const logger = createLogger({ ...plan.log, fields: { worker: cluster.worker!.id } })
+    let gate
+    if (plan.session !== undefined) {
+      const [{ openSessionGate }, { IpcSessionLevel }] = await Promise.all([
+        import('../session/gate.js'),
+        import('../session/ipc-level.js'),
+      ])
+      gate = openSessionGate(plan.config, plan.session.settings, logger, {
+        key: plan.session.key,
+        level: new IpcSessionLevel(process),
+      })
+    }
+    const { startProxy } = await import('../server/proxy.js')
+    proxy = await startProxy(plan.config, { logger, gate, oryRequest: plan.oryRequest })
+    send({ t: 'ready' })
+  } catch (error) {
+    send({
+      t: 'failed',
+      code: isProxyError(error) ? error.code : 'ERR_WORKER',
+      message: error instanceof Error ? error.message : String(error),
+    })
+    await close()
+  }
+}
+
+// The primary owns shutdown: Ctrl-C reaches the whole process group, and a worker that stopped
+// on its own would look like a crash to replace.
+process.on('SIGINT', () => {})
+process.on('SIGTERM', () => {})
+process.on('message', (message: PrimaryMessage) => {
+  if (message?.t === 'plan') void serve(message.plan)
+  else if (message?.t === 'close') void close()
+})
+process.on('disconnect', () => void close())
+send({ t: 'waiting' })
