@@ -50,6 +50,8 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
       const worker = cluster.fork()
       live.add(worker)
       service?.attach(worker)
+      // A message to a worker that just died fails with EPIPE; its 'exit' below says what matters.
+      worker.on('error', () => {})
       worker.on('message', (message: WorkerMessage) => {
         if (message?.t === 'waiting') send(worker, { t: 'plan', plan })
         else if (message?.t === 'ready') resolve(worker)

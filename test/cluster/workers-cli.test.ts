@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import net from 'node:net'
+import { availableParallelism } from 'node:os'
+import { test } from 'node:test'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
+import { Client, request } from 'undici'
+import { expectUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
+import { h2Connect, h2Request } from '../helpers/h2.js'
+import { startFakeOry } from '../helpers/ory.js'
+import { freePort, groupHeaders, heldResponder, startUpstream } from '../helpers/upstream.js'
+import { until } from '../helpers/until.js'
+import { openWebSocket, startWebSocketApp } from '../helpers/websocket.js'
+import { clientsOnDistinctWorkers, debugLines, startWorkers, workerOf, workerPids } from '../helpers/workers.js'
+
+/** What the echo app saw of one request: its `Authorization` values. */
+async function authorizationSeen(response: Awaited<ReturnType<typeof request>>): Promise<string[]> {
+  const seen = (await response.body.json()) as { rawHeaders: string[] }
+  return groupHeaders(seen.rawHeaders).authorization ?? []
+}
+
+/** One request on a connection of its own (so the cluster hands each to the next worker). */
+async function onNewConnection(url: string, headers: Record<string, string> = {}) {
+  // A connection lost with a dying worker fails in bounded time instead of waiting forever.
+  const client = new Client(url, { headersTimeout: 5_000, bodyTimeout: 5_000 })
+  try {
+    const response = await client.request({ path: '/', method: 'GET', headers })
+    return { status: response.statusCode, authorization: await authorizationSeen(response) }
+  } finally {
+    await client.close()
+  }
+}
+
+test('requests spread over the workers, and every worker publishes and signs with one key', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startFakeOry(t)
+  ory.addCookieSession('ory_session_x', 'A', 'identity-a')
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m'])
+  assert.match(running.cli.stderr, /listening on port \d+ with 2 workers/)
+
+  const [one, two] = await clientsOnDistinctWorkers(t, running, 2)
+  const jwks = await Promise.all(
+    [one!, two!].map(async ({ client }) => (await client.request({ path: '/.ory/jwks.json', method: 'GET' })).body.text()),
+  )
+  assert.equal(jwks[0], jwks[1], 'the same JWKS from both workers')
+  const keys = createLocalJWKSet(JSON.parse(jwks[0]!) as JSONWebKeySet)
+  const kid = (JSON.parse(jwks[0]!) as JSONWebKeySet).keys[0]!.kid
+  for (const { client, worker } of [one!, two!]) {
+    const requestId = `sign-${randomUUID()}`
+    const response = await client.request({ path: '/', method: 'GET', headers: { cookie: 'ory_session_x=A', 'x-request-id': requestId } })
+    const [authorization] = await authorizationSeen(response)
+    assert.equal(await workerOf(running.cli, requestId), worker)
+    const token = authorization!.slice('Bearer '.length)
+    assert.equal(decodeProtectedHeader(token).kid, kid, `worker ${worker} signs with the published key`)
+    const { payload } = await jwtVerify(token, keys, { algorithms: ['ES256'], issuer: ory.url })
+    assert.equal(payload.sub, 'identity-a')
+  }
+
+  for (let i = 0; i < 8; i++) assert.equal((await onNewConnection(running.url)).status, 200)
+  const served = debugLines(running.cli).filter((line) => line.route === 'app' && line.session === 'bypass')
+  assert.equal(served.length, 8)
+  assert.deepEqual(new Set(served.map((line) => line.worker)), new Set([one!.worker, two!.worker]), 'both workers served')
+})
+
+test('concurrent first requests with one new cookie on different workers make one whoami call', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startFakeOry(t)
+  ory.addCookieSession('ory_session_x', 'B', 'identity-b')
+  // Every whoami answer takes a while, so all requests arrive while the first is being asked.
+  ory.setMode('delay', 400)
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m'])
+  const answers = await Promise.all(Array.from({ length: 10 }, () => onNewConnection(running.url, { cookie: 'ory_session_x=B' })))
+  for (const answer of answers) {
+    assert.equal(answer.status, 200)
+    assert.equal(answer.authorization.length, 1)
+  }
+  const workers = new Set(debugLines(running.cli).map((line) => line.worker))
+  assert.equal(workers.size, 2, 'the requests reached both workers')
+  assert.equal(ory.whoamiCalls.length, 1, 'one whoami call for all of them')
+  const outcomes = debugLines(running.cli).map((line) => line.session)
+  assert.ok(outcomes.includes('peer'), `a worker took another's answer: ${outcomes.join(', ')}`)
+})
+
+test('a logout through one worker reaches the other before its response: the next request there is anonymous', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startFakeOry(t)
+  const session = ory.addCookieSession('ory_session_x', 'C', 'identity-c')
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m'])
+  const [a, b] = await clientsOnDistinctWorkers(t, running, 2)
+  const cookie = { cookie: 'ory_session_x=C' }
+  // Both workers hold the session in their own cache.
+  for (const { client } of [b!, a!]) {
+    assert.equal((await authorizationSeen(await client.request({ path: '/', method: 'GET', headers: cookie }))).length, 1)
+  }
+  assert.equal(ory.whoamiCalls.length, 1)
+
+  const logout = await a!.client.request({ path: `/.ory/self-service/logout?token=logout-${session.id}`, method: 'GET', headers: cookie })
+  await logout.body.dump()
+  assert.equal(logout.statusCode, 303)
+  assert.deepEqual(await authorizationSeen(await b!.client.request({ path: '/', method: 'GET', headers: cookie })), [])
+  assert.equal(ory.whoamiCalls.length, 2, 'the worker that did not see the logout asked Ory again')
+})
+
+test('a killed worker is replaced while the other keeps serving; only what was on it can fail', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startFakeOry(t)
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--no-jwt'])
+  await until(() => workerPids(running.cli).length === 2, 'two worker processes')
+  const [victim, survivor] = workerPids(running.cli)
+
+  let failed = 0
+  let answered = 0
+  const deadline = Date.now() + 10_000
+  const load = (async () => {
+    // Sequential, a new connection each: at most one request is in flight when the worker dies.
+    for (let i = 0; i < 150 && Date.now() < deadline; i++) {
+      try {
+        if ((await onNewConnection(running.url)).status === 200) answered++
+        else failed++
+      } catch {
+        failed++
+      }
+    }
+  })()
+  await until(() => answered >= 20, 'requests before the kill')
+  const initial = new Set(debugLines(running.cli).map((line) => line.worker))
+  process.kill(victim!, 'SIGKILL')
+  await load
+  assert.ok(failed <= 1, `${failed} requests failed; only one was in flight on the killed worker`)
+  await waitForStderr(running.cli, /worker \d+ exited \(SIGKILL\); starting another/)
+  await until(() => workerPids(running.cli).length === 2, 'a replacement worker', 10_000)
+  const pids = workerPids(running.cli)
+  assert.ok(pids.includes(survivor!) && !pids.includes(victim!), `survivor kept, victim replaced: ${pids.join(', ')}`)
+  for (let i = 0; i < 6; i++) assert.equal((await onNewConnection(running.url)).status, 200)
+  const after = new Set(debugLines(running.cli).slice(-6).map((line) => line.worker))
+  assert.equal(after.size, 2, `two workers serve again: ${[...after]}`)
+  assert.ok([...after].some((worker) => !initial.has(worker)), `the replacement serves: before ${[...initial]}, now ${[...after]}`)
+})
+
+test('--workers start-up errors are one line and exit code 2', { concurrency: 3 }, async (t) => {
+  const taken = net.createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.after(() => taken.close())
+  const port = (taken.address() as net.AddressInfo).port
+  await t.test('port in use', () =>
+    expectUsageError(
+      ['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--no-jwt', '-y', '--workers', '2', '--port', String(port)],
+      /port \d+ is already in use/,
+    ),
+  )
+  for (const bad of ['0', 'many', '1.5', '-2', '999']) {
+    await t.test(`--workers ${bad}`, async () =>
+      expectUsageError(
+        ['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--no-jwt', '--port', String(await freePort()), '--workers', bad],
+        /--workers must be a number from 1 to 256 or auto/,
+      ),
+    )
+  }
+})
+
+test('--workers auto (or ORY_PROXY_WORKERS) starts one worker per CPU', async (t) => {
+  const app = await startUpstream(t)
+  const help = await runCli(['start', '--help'])
+  assert.match(help.stdout, /--workers=<value>\s+\[default: 1, env: ORY_PROXY_WORKERS\]/)
+  const cpus = availableParallelism()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '-y', '--port', String(await freePort())], 'listening on port', {
+    ORY_PROXY_WORKERS: 'auto',
+  })
+  // One CPU is one process, without a cluster.
+  if (cpus > 1) assert.match(cli.stderr, new RegExp(`with ${cpus} workers`))
+  await until(() => workerPids(cli).length === (cpus > 1 ? cpus : 0), `${cpus} workers`)
+})
+
+test('SIGTERM drains requests in flight on the workers, then every process exits', async (t) => {
+  const held = heldResponder()
+  const app = await startUpstream(t, held.responder)
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt'])
+  await until(() => workerPids(running.cli).length === 2, 'two worker processes')
+  const pids = workerPids(running.cli)
+  const inFlight = request(`${running.url}/slow`)
+  await held.arrived
+  running.cli.child.kill('SIGTERM')
+  await waitForStderr(running.cli, 'finishing in-flight requests')
+  held.release()
+  const response = await inFlight
+  assert.equal(response.statusCode, 200)
+  assert.equal(await response.body.text(), 'finished')
+  assert.equal(await running.cli.exited, 0)
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`)
+})
+
+test('an idle proxy with workers exits within a second of SIGTERM', async (t) => {
+  const app = await startUpstream(t)
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt'])
+  const keptAlive = new Client(running.url)
+  t.after(() => keptAlive.destroy())
+  await (await keptAlive.request({ path: '/', method: 'GET' })).body.dump()
+  const started = Date.now()
+  running.cli.child.kill('SIGTERM')
+  assert.equal(await running.cli.exited, 0)
+  assert.ok(Date.now() - started < 1_000, `exited after ${Date.now() - started} ms`)
+})
+
+test('every worker speaks h2c and WebSockets, with the JWT', async (t) => {
+  const app = await startWebSocketApp(t)
+  const ory = await startFakeOry(t)
+  ory.addCookieSession('ory_session_x', 'D', 'identity-d')
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url])
+  // Connections go to the workers in turn: two of each kind reach both.
+  const h2Workers = new Set<number>()
+  for (let i = 0; i < 2; i++) {
+    const session = await h2Connect(t, running.url)
+    const requestId = `h2-${randomUUID()}`
+    const response = await h2Request(session, { ':path': '/', 'x-request-id': requestId, cookie: 'ory_session_x=D' })
+    assert.equal(response.status, 200)
+    assert.equal(response.body.toString(), 'page')
+    h2Workers.add(await workerOf(running.cli, requestId))
+    session.close()
+  }
+  assert.equal(h2Workers.size, 2, 'h2c reached both workers')
+  const wsWorkers = new Set<number>()
+  for (let i = 0; i < 2; i++) {
+    const requestId = `ws-${randomUUID()}`
+    const socket = await openWebSocket(t, `${running.url.replace('http', 'ws')}/`, 'vite-hmr', {
+      headers: { cookie: 'ory_session_x=D', 'x-request-id': requestId },
+    })
+    assert.equal(await socket.next(), '{"type":"connected"}')
+    socket.socket.send('hello')
+    assert.equal(await socket.next(), 'echo:hello')
+    socket.socket.close()
+    wsWorkers.add(await workerOf(running.cli, requestId))
+  }
+  assert.equal(wsWorkers.size, 2, 'WebSockets reached both workers')
+  const upgrades = app.sockets.map((socket) => socket.headers.authorization)
+  assert.equal(upgrades.length, 2)
+  for (const authorization of upgrades) assert.match(authorization?.join() ?? '', /^Bearer ey[^,]+$/)
+})
