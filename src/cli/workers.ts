@@ -16,9 +16,9 @@ export function parseWorkers(text: string): number {
 }
 
 /**
- * Node's own switch, `NODE_CLUSTER_SCHED_POLICY` (`rr` or `none`), picks who accepts connections;
- * unset, the primary hands them out in turn.
+ * Node's own switch, `NODE_CLUSTER_SCHED_POLICY=rr`, makes the primary hand connections out in
+ * turn; otherwise the workers accept them (measured in bench/README.md: the cheaper of the two).
  */
 export function schedulingOf(env: Readonly<Record<string, string | undefined>>): Scheduling {
-  return env.NODE_CLUSTER_SCHED_POLICY === 'none' ? 'os' : 'round-robin'
+  return env.NODE_CLUSTER_SCHED_POLICY === 'rr' ? 'round-robin' : 'os'
 }

@@ -13,7 +13,11 @@ export interface WorkerPlan {
 }
 
 /** Primary → worker. */
-export type PrimaryMessage = { readonly t: 'plan'; readonly plan: WorkerPlan } | { readonly t: 'close' }
+export type PrimaryMessage =
+  | { readonly t: 'plan'; readonly plan: WorkerPlan }
+  | { readonly t: 'close' }
+  /** How many client connections each worker should hold now. */
+  | { readonly t: 'share'; readonly share: number }
 
 /** Worker → primary, besides the shared session level's own messages. */
 export type WorkerMessage =
@@ -23,3 +27,5 @@ export type WorkerMessage =
   | { readonly t: 'ready' }
   /** The plan could not be served (port in use, ...): the error's code and one-line message. */
   | { readonly t: 'failed'; readonly code: string; readonly message: string }
+  /** Client connections this worker holds now (sent four times a second). */
+  | { readonly t: 'connections'; readonly open: number }

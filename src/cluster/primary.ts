@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { ProxyError, type ProxyErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { ConnectionShares } from './balance.js'
 import { LevelService } from './level-service.js'
 import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
 
@@ -19,7 +20,11 @@ export type Scheduling = 'round-robin' | 'os'
 export interface ClusterOptions {
   readonly workers: number
   readonly plan: WorkerPlan
-  /** Who accepts connections: the primary, handing them out in turn, or each worker itself. */
+  /**
+   * Who accepts connections: each worker itself (`os`, the default: a new connection costs no
+   * more than in one process; the workers balance keep-alive connections, see balance.ts), or
+   * the primary, handing them out in turn (`round-robin`: twice the CPU per new connection).
+   */
   readonly scheduling: Scheduling
   readonly logger: Logger
 }
@@ -40,6 +45,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   cluster.schedulingPolicy = options.scheduling === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR
   cluster.setupPrimary({ exec: WORKER_FILE, args: [] })
   const service = plan.session === undefined ? undefined : new LevelService(plan.session.settings.cacheSize)
+  const shares = new ConnectionShares()
   const live = new Set<Worker>()
   let stopping = false
   let started = false
@@ -54,12 +60,14 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
       worker.on('error', () => {})
       worker.on('message', (message: WorkerMessage) => {
         if (message?.t === 'waiting') send(worker, { t: 'plan', plan })
+        else if (message?.t === 'connections') shares.report(worker, message.open)
         else if (message?.t === 'ready') resolve(worker)
         else if (message?.t === 'failed') reject(new ProxyError(message.code as ProxyErrorCode, message.message))
       })
       // A worker that could not send its error (crashed while loading) still fails the start.
       worker.once('exit', (code, signal) => {
         live.delete(worker)
+        shares.remove(worker)
         service?.detach(worker)
         reject(new ProxyError('ERR_WORKER', `a worker exited (${signal ?? `code ${code}`}) before it was ready`))
         if (!stopping && started) replace(worker, code, signal)

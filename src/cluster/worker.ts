@@ -2,6 +2,7 @@ import cluster from 'node:cluster'
 import { isProxyError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import type { ProxyHandle } from '../server/proxy.js'
+import { reportConnections } from './balance.js'
 import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
 
 /**
@@ -11,6 +12,7 @@ import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
  */
 
 let proxy: ProxyHandle | undefined
+let balance: ReturnType<typeof reportConnections> | undefined
 let closing: Promise<void> | undefined
 
 function send(message: WorkerMessage): void {
@@ -18,6 +20,7 @@ function send(message: WorkerMessage): void {
 }
 
 function close(): Promise<void> {
+  balance?.stop()
   closing ??= (proxy?.close() ?? Promise.resolve()).finally(() => {
     if (process.connected) process.disconnect()
   })
@@ -40,6 +43,7 @@ async function serve(plan: WorkerPlan): Promise<void> {
     }
     const { startProxy } = await import('../server/proxy.js')
     proxy = await startProxy(plan.config, { logger, gate, oryRequest: plan.oryRequest })
+    balance = reportConnections(proxy, send)
     send({ t: 'ready' })
   } catch (error) {
     send({
@@ -57,6 +61,7 @@ process.on('SIGINT', () => {})
 process.on('SIGTERM', () => {})
 process.on('message', (message: PrimaryMessage) => {
   if (message?.t === 'plan') void serve(message.plan)
+  else if (message?.t === 'share') balance?.onShare(message.share)
   else if (message?.t === 'close') void close()
 })
 process.on('disconnect', () => void close())

@@ -36,6 +36,13 @@ export interface Front {
    * connections, lets in-flight requests finish for up to `deadlineMs`, then cuts what is left.
    */
   close(deadlineMs: number): Promise<void>
+  /** Client connections open now (HTTP/1.1 and HTTP/2, before and after the preface). */
+  readonly connections: number
+  /**
+   * Asks `count` client connections to reconnect: HTTP/2 sessions get GOAWAY (their open streams
+   * finish), and the next HTTP/1.1 responses carry `Connection: close`. Nothing in flight is cut.
+   */
+  shedConnections(count: number): void
 }
 
 type Http1Server = http.Server | http2.Http2SecureServer
@@ -75,7 +82,15 @@ export function createFront(
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })
-  server.on('request', pipeline.handle)
+  // HTTP/1.1 responses still to close their connection (shedConnections); 0 almost always.
+  let closeAfter = 0
+  server.on('request', (req: FrontRequest, res: FrontResponse) => {
+    if (closeAfter > 0 && !('stream' in res)) {
+      closeAfter--
+      res.shouldKeepAlive = false
+    }
+    pipeline.handle(req, res)
+  })
   server.on('upgrade', upgradeListener(pipeline.handle))
   server.on('connect', (req: FrontRequest, second: Duplex | FrontResponse) => {
     // The TLS server reports HTTP/1.1 CONNECT and HTTP/2 CONNECT streams under the same name.
@@ -98,6 +113,19 @@ export function createFront(
 
   return {
     server,
+    get connections() {
+      return sockets.size
+    },
+    shedConnections: (count) => {
+      let left = count
+      for (const session of sessions) {
+        if (left === 0) break
+        if (session.closed) continue
+        session.close()
+        left--
+      }
+      closeAfter = left
+    },
     close: (deadlineMs) => {
       closing = true
       tunnels.closeAll()

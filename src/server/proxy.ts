@@ -33,6 +33,10 @@ export interface ProxyHandle {
   readonly address: string
   /** WebSocket tunnels open now. */
   readonly tunnels: number
+  /** Client connections open now. */
+  readonly connections: number
+  /** Asks `count` client connections to reconnect: HTTP/2 gets GOAWAY, HTTP/1.1 `Connection: close` on its next response. */
+  shedConnections(count: number): void
   /** Connections and requests of the app and Ory pools now (undici's pool stats). */
   upstreamStats(): { readonly app: UpstreamStats; readonly ory: UpstreamStats }
   close(): Promise<void>
@@ -71,6 +75,10 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
     get tunnels() {
       return tunnels.size
     },
+    get connections() {
+      return front.connections
+    },
+    shedConnections: (count) => front.shedConnections(count),
     upstreamStats: () => ({ app: statsOf(app), ory: statsOf(ory) }),
     // Drain the front first (bounded), then the pools the drained requests used, and the gate.
     close: () =>

@@ -4,14 +4,14 @@ import net from 'node:net'
 import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import { Client, request } from 'undici'
+import { Client, Pool, request } from 'undici'
 import { expectUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
 import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { freePort, groupHeaders, heldResponder, startUpstream } from '../helpers/upstream.js'
 import { until } from '../helpers/until.js'
 import { openWebSocket, startWebSocketApp } from '../helpers/websocket.js'
-import { clientsOnDistinctWorkers, debugLines, startWorkers, workerOf, workerPids } from '../helpers/workers.js'
+import { clientsOnDistinctWorkers, connectionsPerProcess, debugLines, onDistinctWorkers, startWorkers, workerOf, workerPids } from '../helpers/workers.js'
 
 /** What the echo app saw of one request: its `Authorization` values. */
 async function authorizationSeen(response: Awaited<ReturnType<typeof request>>): Promise<string[]> {
@@ -40,12 +40,12 @@ test('requests spread over the workers, and every worker publishes and signs wit
 
   const [one, two] = await clientsOnDistinctWorkers(t, running, 2)
   const jwks = await Promise.all(
-    [one!, two!].map(async ({ client }) => (await client.request({ path: '/.ory/jwks.json', method: 'GET' })).body.text()),
+    [one!, two!].map(async ({ connection: client }) => (await client.request({ path: '/.ory/jwks.json', method: 'GET' })).body.text()),
   )
   assert.equal(jwks[0], jwks[1], 'the same JWKS from both workers')
   const keys = createLocalJWKSet(JSON.parse(jwks[0]!) as JSONWebKeySet)
   const kid = (JSON.parse(jwks[0]!) as JSONWebKeySet).keys[0]!.kid
-  for (const { client, worker } of [one!, two!]) {
+  for (const { connection: client, worker } of [one!, two!]) {
     const requestId = `sign-${randomUUID()}`
     const response = await client.request({ path: '/', method: 'GET', headers: { cookie: 'ory_session_x=A', 'x-request-id': requestId } })
     const [authorization] = await authorizationSeen(response)
@@ -56,29 +56,79 @@ test('requests spread over the workers, and every worker publishes and signs wit
     assert.equal(payload.sub, 'identity-a')
   }
 
-  for (let i = 0; i < 8; i++) assert.equal((await onNewConnection(running.url)).status, 200)
-  const served = debugLines(running.cli).filter((line) => line.route === 'app' && line.session === 'bypass')
-  assert.equal(served.length, 8)
-  assert.deepEqual(new Set(served.map((line) => line.worker)), new Set([one!.worker, two!.worker]), 'both workers served')
 })
 
 test('concurrent first requests with one new cookie on different workers make one whoami call', async (t) => {
   const app = await startUpstream(t)
   const ory = await startFakeOry(t)
   ory.addCookieSession('ory_session_x', 'B', 'identity-b')
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m'])
+  // One HTTP/2 connection on each worker, five requests at once on each.
+  const sessions = await onDistinctWorkers(
+    running,
+    2,
+    async (requestId) => {
+      const session = await h2Connect(t, running.url)
+      assert.equal((await h2Request(session, { ':path': '/.ory/jwks.json', 'x-request-id': requestId })).status, 200)
+      return session
+    },
+    (session) => session.close(),
+  )
   // Every whoami answer takes a while, so all requests arrive while the first is being asked.
   ory.setMode('delay', 400)
-  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m'])
-  const answers = await Promise.all(Array.from({ length: 10 }, () => onNewConnection(running.url, { cookie: 'ory_session_x=B' })))
+  const answers = await Promise.all(
+    sessions.flatMap(({ connection }) =>
+      Array.from({ length: 5 }, () => h2Request(connection, { ':path': '/', cookie: 'ory_session_x=B' })),
+    ),
+  )
   for (const answer of answers) {
     assert.equal(answer.status, 200)
-    assert.equal(answer.authorization.length, 1)
+    const seen = JSON.parse(answer.body.toString()) as { rawHeaders: string[] }
+    assert.equal(groupHeaders(seen.rawHeaders).authorization?.length, 1)
   }
-  const workers = new Set(debugLines(running.cli).map((line) => line.worker))
-  assert.equal(workers.size, 2, 'the requests reached both workers')
+  const credentialed = debugLines(running.cli).filter((line) => line.route === 'app')
+  assert.deepEqual(new Set(credentialed.map((line) => line.worker)), new Set(sessions.map(({ worker }) => worker)))
   assert.equal(ory.whoamiCalls.length, 1, 'one whoami call for all of them')
-  const outcomes = debugLines(running.cli).map((line) => line.session)
+  const outcomes = credentialed.map((line) => line.session)
   assert.ok(outcomes.includes('peer'), `a worker took another's answer: ${outcomes.join(', ')}`)
+})
+
+test('keep-alive connections all on one worker are shared out between the workers while they are used', async (t) => {
+  const app = await startUpstream(t)
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt'])
+  await until(() => workerPids(running.cli).length === 2, 'two worker processes')
+  const [asleep, awake] = workerPids(running.cli)
+  const pool = new Pool(running.url, { connections: 40, headersTimeout: 5_000, bodyTimeout: 5_000 })
+  t.after(() => pool.destroy())
+  const load = async (ms: number) => {
+    const deadline = Date.now() + ms
+    let failed = 0
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        for (let i = 0; i < 2_000 && Date.now() < deadline; i++) {
+          const response = await pool.request({ path: '/', method: 'GET' })
+          await response.body.dump()
+          if (response.statusCode !== 200) failed++
+        }
+      }),
+    )
+    return failed
+  }
+  // The worst split the kernel can make (44/6 of a burst of 50 was seen): one worker is stopped
+  // while the 40 connections are opened, so the other accepts them all.
+  process.kill(asleep!, 'SIGSTOP')
+  try {
+    assert.equal(await load(300), 0)
+  } finally {
+    process.kill(asleep!, 'SIGCONT')
+  }
+  const before = connectionsPerProcess([asleep!, awake!], running.port)
+  assert.deepEqual([before.get(asleep!), before.get(awake!)], [0, 40])
+  // A bounded closed loop, each connection kept alive: the busy worker asks its excess to reconnect.
+  assert.equal(await load(3_000), 0, 'shedding closes connections between requests only')
+  const held = [...connectionsPerProcess([asleep!, awake!], running.port).values()]
+  assert.equal(held[0]! + held[1]!, 40, `40 connections open: ${held.join(' + ')}`)
+  for (const count of held) assert.ok(count >= 14, `each worker holds a fair part of the 40 connections: ${held.join(' + ')}`)
 })
 
 test('a logout through one worker reaches the other before its response: the next request there is anonymous', async (t) => {
@@ -89,15 +139,15 @@ test('a logout through one worker reaches the other before its response: the nex
   const [a, b] = await clientsOnDistinctWorkers(t, running, 2)
   const cookie = { cookie: 'ory_session_x=C' }
   // Both workers hold the session in their own cache.
-  for (const { client } of [b!, a!]) {
+  for (const { connection: client } of [b!, a!]) {
     assert.equal((await authorizationSeen(await client.request({ path: '/', method: 'GET', headers: cookie }))).length, 1)
   }
   assert.equal(ory.whoamiCalls.length, 1)
 
-  const logout = await a!.client.request({ path: `/.ory/self-service/logout?token=logout-${session.id}`, method: 'GET', headers: cookie })
+  const logout = await a!.connection.request({ path: `/.ory/self-service/logout?token=logout-${session.id}`, method: 'GET', headers: cookie })
   await logout.body.dump()
   assert.equal(logout.statusCode, 303)
-  assert.deepEqual(await authorizationSeen(await b!.client.request({ path: '/', method: 'GET', headers: cookie })), [])
+  assert.deepEqual(await authorizationSeen(await b!.connection.request({ path: '/', method: 'GET', headers: cookie })), [])
   assert.equal(ory.whoamiCalls.length, 2, 'the worker that did not see the logout asked Ory again')
 })
 
@@ -131,10 +181,10 @@ test('a killed worker is replaced while the other keeps serving; only what was o
   await until(() => workerPids(running.cli).length === 2, 'a replacement worker', 10_000)
   const pids = workerPids(running.cli)
   assert.ok(pids.includes(survivor!) && !pids.includes(victim!), `survivor kept, victim replaced: ${pids.join(', ')}`)
-  for (let i = 0; i < 6; i++) assert.equal((await onNewConnection(running.url)).status, 200)
-  const after = new Set(debugLines(running.cli).slice(-6).map((line) => line.worker))
-  assert.equal(after.size, 2, `two workers serve again: ${[...after]}`)
-  assert.ok([...after].some((worker) => !initial.has(worker)), `the replacement serves: before ${[...initial]}, now ${[...after]}`)
+  // Which worker accepts a new connection is the kernel's choice: bounded tries until the new one does.
+  const replacementServes = () => debugLines(running.cli).some((line) => !initial.has(line.worker))
+  for (let i = 0; i < 40 && !replacementServes(); i++) assert.equal((await onNewConnection(running.url)).status, 200)
+  assert.ok(replacementServes(), `the replacement serves (workers before the kill: ${[...initial]})`)
 })
 
 test('--workers start-up errors are one line and exit code 2', { concurrency: 3 }, async (t) => {
@@ -206,32 +256,33 @@ test('every worker speaks h2c and WebSockets, with the JWT', async (t) => {
   const ory = await startFakeOry(t)
   ory.addCookieSession('ory_session_x', 'D', 'identity-d')
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url])
-  // Connections go to the workers in turn: two of each kind reach both.
-  const h2Workers = new Set<number>()
-  for (let i = 0; i < 2; i++) {
-    const session = await h2Connect(t, running.url)
-    const requestId = `h2-${randomUUID()}`
-    const response = await h2Request(session, { ':path': '/', 'x-request-id': requestId, cookie: 'ory_session_x=D' })
-    assert.equal(response.status, 200)
-    assert.equal(response.body.toString(), 'page')
-    h2Workers.add(await workerOf(running.cli, requestId))
-    session.close()
-  }
-  assert.equal(h2Workers.size, 2, 'h2c reached both workers')
-  const wsWorkers = new Set<number>()
-  for (let i = 0; i < 2; i++) {
-    const requestId = `ws-${randomUUID()}`
-    const socket = await openWebSocket(t, `${running.url.replace('http', 'ws')}/`, 'vite-hmr', {
-      headers: { cookie: 'ory_session_x=D', 'x-request-id': requestId },
-    })
-    assert.equal(await socket.next(), '{"type":"connected"}')
-    socket.socket.send('hello')
-    assert.equal(await socket.next(), 'echo:hello')
-    socket.socket.close()
-    wsWorkers.add(await workerOf(running.cli, requestId))
-  }
-  assert.equal(wsWorkers.size, 2, 'WebSockets reached both workers')
+  await onDistinctWorkers(
+    running,
+    2,
+    async (requestId) => {
+      const session = await h2Connect(t, running.url)
+      const response = await h2Request(session, { ':path': '/', 'x-request-id': requestId, cookie: 'ory_session_x=D' })
+      assert.equal(response.status, 200)
+      assert.equal(response.body.toString(), 'page')
+      return session
+    },
+    (session) => session.close(),
+  )
+  const sockets = await onDistinctWorkers(
+    running,
+    2,
+    async (requestId) => {
+      const socket = await openWebSocket(t, `${running.url.replace('http', 'ws')}/`, 'vite-hmr', {
+        headers: { cookie: 'ory_session_x=D', 'x-request-id': requestId },
+      })
+      assert.equal(await socket.next(), '{"type":"connected"}')
+      socket.socket.send('hello')
+      assert.equal(await socket.next(), 'echo:hello')
+      return socket
+    },
+    (socket) => socket.socket.close(),
+  )
+  assert.equal(sockets.length, 2, 'WebSockets on both workers')
   const upgrades = app.sockets.map((socket) => socket.headers.authorization)
-  assert.equal(upgrades.length, 2)
   for (const authorization of upgrades) assert.match(authorization?.join() ?? '', /^Bearer ey[^,]+$/)
 })

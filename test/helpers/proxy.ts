@@ -27,14 +27,5 @@ export async function startTestProxy(
   })
   const handle = await startProxy(config, deps)
   t.after(() => handle.close())
-  return {
-    port: handle.port,
-    address: handle.address,
-    get tunnels() {
-      return handle.tunnels
-    },
-    upstreamStats: () => handle.upstreamStats(),
-    close: () => handle.close(),
-    url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${handle.port}`,
-  }
+  return Object.assign(handle, { url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${handle.port}` })
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import type { TestContext } from 'node:test'
 import { Client } from 'undici'
 import { spawnCli, type RunningCli } from './cli.js'
@@ -35,30 +35,50 @@ export async function workerOf(cli: RunningCli, requestId: string): Promise<numb
   return line!.worker as number
 }
 
-/** A keep-alive connection to the proxy and the worker that accepted it. */
-export interface PinnedClient {
-  readonly client: Client
+/** A connection to the proxy and the worker that accepted it. */
+export interface Pinned<T> {
+  readonly connection: T
   readonly worker: number
 }
 
 /**
- * Opens connections (one undici Client each, one socket) until `count` of them sit on different
- * workers, so a test can send a request through the worker it chooses. Bounded: at most 32 tries.
+ * Opens connections with `open` (which sends one request with the given `X-Request-Id` on its
+ * new connection) until `count` of them sit on different workers, so a test can send requests
+ * through the workers it chooses; the others are closed with `close`. Workers accept connections
+ * themselves, so which one gets a connection is the kernel's choice: bounded at 40 tries.
  */
-export async function clientsOnDistinctWorkers(t: TestContext, running: RunningWorkers, count: number): Promise<PinnedClient[]> {
-  const pinned = new Map<number, PinnedClient>()
-  for (let tries = 0; tries < 32 && pinned.size < count; tries++) {
-    const client = new Client(running.url, { pipelining: 1 })
-    t.after(() => client.destroy())
+export async function onDistinctWorkers<T>(
+  running: RunningWorkers,
+  count: number,
+  open: (requestId: string) => Promise<T>,
+  close: (connection: T) => void,
+): Promise<Array<Pinned<T>>> {
+  const pinned = new Map<number, Pinned<T>>()
+  for (let tries = 0; tries < 40 && pinned.size < count; tries++) {
     const requestId = `pin-${randomUUID()}`
-    const response = await client.request({ path: '/.ory/jwks.json', method: 'GET', headers: { 'x-request-id': requestId } })
-    await response.body.dump()
+    const connection = await open(requestId)
     const worker = await workerOf(running.cli, requestId)
-    if (pinned.has(worker)) void client.close()
-    else pinned.set(worker, { client, worker })
+    if (pinned.has(worker)) close(connection)
+    else pinned.set(worker, { connection, worker })
   }
   if (pinned.size < count) throw new Error(`connections reached only ${pinned.size} of ${count} workers`)
   return [...pinned.values()]
+}
+
+/** Keep-alive HTTP/1.1 connections (one undici Client each) on `count` different workers. */
+export function clientsOnDistinctWorkers(t: TestContext, running: RunningWorkers, count: number): Promise<Array<Pinned<Client>>> {
+  return onDistinctWorkers(
+    running,
+    count,
+    async (requestId) => {
+      const client = new Client(running.url, { pipelining: 1 })
+      t.after(() => client.destroy())
+      const response = await client.request({ path: '/.ory/jwks.json', method: 'GET', headers: { 'x-request-id': requestId } })
+      await response.body.dump()
+      return client
+    },
+    (client) => void client.close(),
+  )
 }
 
 /** PIDs of the CLI process's children (the cluster workers), from /proc. */
@@ -69,4 +89,33 @@ export function workerPids(cli: RunningCli): number[] {
     .split(/\s+/)
     .filter((text) => text !== '')
     .map(Number)
+}
+
+/**
+ * Established client connections to `port` held by each of `pids`, read from /proc: each
+ * process's socket inodes matched against the kernel's TCP table (local port `port`, state 01).
+ */
+export function connectionsPerProcess(pids: readonly number[], port: number): Map<number, number> {
+  const established = new Set<string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const fields = row.trim().split(/\s+/)
+      const localPort = Number.parseInt(fields[1]!.split(':')[1]!, 16)
+      if (localPort === port && fields[3] === '01') established.add(fields[9]!)
+    }
+  }
+  const counts = new Map<number, number>()
+  for (const pid of pids) {
+    let count = 0
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]
+        if (inode !== undefined && established.has(inode)) count++
+      } catch {
+        // The descriptor closed while we looked.
+      }
+    }
+    counts.set(pid, count)
+  }
+  return counts
 }
