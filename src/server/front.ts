@@ -7,6 +7,7 @@ import type { Timeouts, TlsMaterial } from '../config.js'
 import { drain } from '../http-server.js'
 import type { FrontRequest, RequestPipeline } from './pipeline.js'
 import type { FrontResponse } from './forward.js'
+import { probeSession } from './dead-session.js'
 import { PrefaceSniffer } from './preface.js'
 import { upgradeListener, type Tunnels } from './tunnel.js'
 
@@ -97,8 +98,12 @@ export function createFront(
   h2.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
-    // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish.
-    session.setTimeout(timeouts.keepAliveMs, () => session.close())
+    // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish,
+    // unless the session is one Node left dead (probed first: a closed session cannot be).
+    session.setTimeout(timeouts.keepAliveMs, () => {
+      probeSession(session)
+      session.close()
+    })
     if (closing) session.close()
   })
 

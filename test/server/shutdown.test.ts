@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Client, request } from 'undici'
-import { createDevCertificate } from '../../src/tls/dev-cert.js'
-import { spawnCli, waitForStderr, type RunningCli } from '../helpers/cli.js'
+import { spawnCli, tlsArgs, waitForStderr, type RunningCli } from '../helpers/cli.js'
 import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js'
 import { openConnection, probePort } from '../helpers/raw.js'
-import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, heldResponder, startUpstream } from '../helpers/upstream.js'
 
 test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', async (t) => {
@@ -55,12 +51,8 @@ test('an idle proxy exits within 1 s of SIGTERM, whatever connections clients le
 test('an idle HTTPS proxy exits within 1 s of SIGTERM too: silent TCP, silent TLS, keep-alive, h2 session', async (t) => {
   const app = await startUpstream(t)
   const port = await freePort()
-  const dir = tempDir(t)
-  const { cert, key } = createDevCertificate()
-  writeFileSync(join(dir, 'cert.pem'), cert)
-  writeFileSync(join(dir, 'key.pem'), key)
-  const tlsArgs = ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]
-  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt', ...tlsArgs], 'To access')
+  const { cert, args } = tlsArgs(t)
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt', ...args], 'To access')
   const url = `https://127.0.0.1:${port}`
   await probePort(port)
   await openConnection(t, port)
