@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import type { ProxyError } from '../errors.js'
+import { ERROR_STATUS, type ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { RawTrailers, ResponseHead, ResponseHeaderRules, TrailerMode } from './response-headers.js'
 import { isRewritable, rewriteBody, type BodyRule } from './rewrite/body.js'
@@ -20,7 +20,10 @@ export interface ForwardContext {
   readonly logger: Logger
   /** Where upgraded requests become WebSocket tunnels. */
   readonly tunnels: Tunnels
-  /** Writes the proxy's own error answer; only called before any response byte was sent. */
+  /**
+   * Writes the proxy's own error answer and reports it (`onDone`); only called before any response
+   * byte was sent.
+   */
   readonly respondError: (res: FrontResponse, error: ProxyError, request: RequestInfo) => void
   /** Called once per request when its response has ended or failed (for `--debug`). */
   readonly onDone: ((request: RequestInfo, status: number) => void) | undefined
@@ -224,16 +227,20 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     const res = this.#res
     const failure = upstreamError(error, this.#request.upstreamLabel)
     if (failure.code === 'ERR_CLIENT_ABORTED' || clientGone(res)) {
+      // Whatever the upstream says now, the client left first: not the upstream's failure.
+      if (!res.headersSent) this.#status = ERROR_STATUS.ERR_CLIENT_ABORTED
       this.#done()
       return
     }
     if (!res.headersSent && state !== DONE) {
+      // respondError reports the answer itself: one --debug line per request.
+      this.#detach()
       this.#ctx.respondError(res, failure, this.#request)
-    } else {
-      // Headers are out: only an abrupt close tells the client the body is incomplete.
-      this.#ctx.logger.warn(`request ${this.#request.requestId}: ${failure.message}; response truncated`)
-      res.destroy()
+      return
     }
+    // Headers are out: only an abrupt close tells the client the body is incomplete.
+    this.#ctx.logger.warn(`request ${this.#request.requestId}: ${failure.message}; response truncated`)
+    res.destroy()
     this.#status = failure.statusCode
     this.#done()
   }
@@ -311,12 +318,17 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   #done(): void {
-    if (this.#settled) return
+    if (this.#detach()) this.#ctx.onDone?.(this.#request, this.#status)
+  }
+
+  /** Lets go of the response, once; false when that was done already. */
+  #detach(): boolean {
+    if (this.#settled) return false
     this.#settled = true
     const res = this.#res
     res.off('close', onClientClose)
     res[kHandler] = undefined
-    this.#ctx.onDone?.(this.#request, this.#status)
+    return true
   }
 }
 

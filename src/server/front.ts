@@ -1,12 +1,14 @@
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { Server, Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Timeouts, TlsMaterial } from '../config.js'
 import { drain } from '../http-server.js'
 import type { FrontRequest, RequestPipeline } from './pipeline.js'
 import type { FrontResponse } from './forward.js'
-import { sniffPreface } from './preface.js'
+import { probeSession } from './dead-session.js'
+import { PrefaceSniffer } from './preface.js'
 import { upgradeListener, type Tunnels } from './tunnel.js'
 
 /** How often Node checks request timeouts; its 30 s default would let a slowloris live 30 s. */
@@ -32,8 +34,9 @@ export interface Front {
   /** The server that listens: plain (HTTP/1.1 and h2c, told apart by the preface) or TLS (h2 and HTTP/1.1 by ALPN). */
   readonly server: Server
   /**
-   * Stops accepting, closes tunnels, sends GOAWAY to HTTP/2 sessions and closes idle HTTP/1.1
-   * connections, lets in-flight requests finish for up to `deadlineMs`, then cuts what is left.
+   * Stops accepting, closes tunnels, sends GOAWAY to HTTP/2 sessions, closes idle HTTP/1.1
+   * connections and those on which no request has begun, lets in-flight requests finish for up
+   * to `deadlineMs`, then cuts what is left.
    */
   close(deadlineMs: number): Promise<void>
   /** Client connections open now (HTTP/1.1 and HTTP/2, before and after the preface). */
@@ -59,8 +62,10 @@ export function createFront(
 ): Front {
   let server: Http1Server
   let h2: http2.Http2Server | http2.Http2SecureServer
+  const sockets = new Set<Socket>()
+  let closeSilent: () => void
   if (tls !== undefined) {
-    server = h2 = http2.createSecureServer({
+    const secure = http2.createSecureServer({
       ...H2_OPTIONS,
       cert: tls.cert,
       key: tls.key,
@@ -69,15 +74,17 @@ export function createFront(
       // A client that never finishes its handshake is as stalled as one that never finishes a head.
       handshakeTimeout: timeouts.requestHeadersMs,
     })
+    server = h2 = secure
+    closeSilent = silentTlsCloser(secure, sockets)
   } else {
     const plain = http.createServer()
     const h2c = http2.createServer(H2_OPTIONS)
     server = plain
     h2 = h2c
-    routeByPreface(plain, h2c, timeouts.requestHeadersMs)
+    const sniffer = routeByPreface(plain, h2c, timeouts.requestHeadersMs)
+    closeSilent = () => sniffer.closeUndecided()
   }
   applyHttp1Limits(server, timeouts)
-  const sockets = new Set<Socket>()
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
@@ -106,8 +113,12 @@ export function createFront(
   h2.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
-    // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish.
-    session.setTimeout(timeouts.keepAliveMs, () => session.close())
+    // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish,
+    // unless the session is one Node left dead (probed first: a closed session cannot be).
+    session.setTimeout(timeouts.keepAliveMs, () => {
+      probeSession(session)
+      session.close()
+    })
     if (closing) session.close()
   })
 
@@ -130,6 +141,7 @@ export function createFront(
       closing = true
       tunnels.closeAll()
       for (const session of sessions) session.close()
+      closeSilent()
       // Node's TLS HTTP/2 server has the HTTP/1.1 close methods drain() uses for its fallback
       // connections (its types lack them); the deadline cuts every socket, HTTP/2 ones included.
       return drain(server as http.Server, deadlineMs, () => {
@@ -146,20 +158,41 @@ export function createFront(
  * One plain port, two protocols: the listening HTTP/1.1 server keeps every connection (so its
  * header and request timeouts keep watching them; a socket handed to a server that never
  * listened escapes those checks), and passes on the ones that open with the HTTP/2 preface.
+ * Returns the sniffer, which holds the connections not yet decided.
  */
-function routeByPreface(plain: http.Server, h2c: http2.Http2Server, timeoutMs: number): void {
+function routeByPreface(plain: http.Server, h2c: http2.Http2Server, timeoutMs: number): PrefaceSniffer {
   const http1 = plain.listeners('connection')[0] as (socket: Socket) => void
   plain.removeListener('connection', http1)
-  plain.on('connection', (socket: Socket) =>
-    sniffPreface(socket, timeoutMs, (decided, isH2) => {
-      if (isH2) {
-        h2c.emit('connection', decided)
-      } else {
-        http1.call(plain, decided)
-        decided.resume()
-      }
-    }),
-  )
+  const sniffer = new PrefaceSniffer(timeoutMs, (decided, isH2) => {
+    if (isH2) {
+      h2c.emit('connection', decided)
+    } else {
+      http1.call(plain, decided)
+      decided.resume()
+    }
+  })
+  plain.on('connection', (socket: Socket) => sniffer.sniff(socket))
+  return sniffer
+}
+
+/**
+ * Returns what closes the TLS connections on which no request has begun: silent since they
+ * connected (no handshake byte), or speaking HTTP/1.1 and silent since the handshake. Node's
+ * HTTP/1.1 server counts a fresh connection as busy until its header timeout, so a shutdown
+ * would wait for it. HTTP/2 connections are sessions, which GOAWAY closes.
+ */
+function silentTlsCloser(server: http2.Http2SecureServer, sockets: ReadonlySet<Socket>): () => void {
+  const http1 = new Set<TLSSocket>()
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') return
+    http1.add(socket)
+    socket.once('close', () => http1.delete(socket))
+  })
+  return () => {
+    // A TCP socket's bytesRead counts handshake bytes; a TLS socket's only the decrypted ones.
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy()
+    for (const socket of http1) if (socket.bytesRead === 0) socket.destroy()
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ProxyConfig } from '../config.js'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CorsPolicy } from './cors.js'
+import { probeWhenBodyStalls } from './dead-session.js'
 import { renderErrorPage } from './error-page.js'
 import {
   clientGone,
@@ -250,11 +251,13 @@ export class RequestPipeline {
   }
 
   /**
-   * HTTP/2 only (Node times HTTP/1.1 requests itself): `answer` gets a 408 when the body stalls.
-   * Returns what stops the watch (undefined over HTTP/1.1).
+   * HTTP/2 only (Node times HTTP/1.1 requests itself, and sees its client leave): `answer` gets a
+   * 408 when the body stalls past the request timeout, and a pause in it has the session checked
+   * for being dead. Returns what stops the deadline (undefined over HTTP/1.1).
    */
   #watchBody(req: FrontRequest, answer: (error: ProxyError) => void): (() => void) | undefined {
     if (!('stream' in req)) return undefined
+    probeWhenBodyStalls(req)
     const ms = this.#config.timeouts.requestMs
     return watchBodyDeadline(req, ms, () =>
       answer(new ProxyError('ERR_REQUEST_TIMEOUT', `The request body did not arrive within ${ms} ms.`)),

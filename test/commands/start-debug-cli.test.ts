@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { request } from 'undici'
-import { spawnCli } from '../helpers/cli.js'
+import { debugEvents, spawnCli } from '../helpers/cli.js'
 import { freePort, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 const REQUEST_FIELDS = ['event', 'jwt', 'method', 'ms', 'path', 'request', 'route', 'session', 'status', 'time', 'upstream_ms']
@@ -47,10 +47,7 @@ test('--debug: one JSON line per request (id, route, status, upstream and total 
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
 
-  const events = cli.stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  const events = debugEvents(cli.stderr)
   const requests = events.filter((e) => e.event === 'request')
   assert.equal(requests.length, 6, 'one line per request')
   for (const line of requests) {
@@ -85,6 +82,20 @@ test('--debug: one JSON line per request (id, route, status, upstream and total 
   assert.equal(rewrite!.request, byPath('/.ory/ui/login').request)
   assert.ok(events.some((e) => e.event === 'cors' && e.origin === 'http://localhost:3000' && e.allowed === true))
   assert.ok(events.some((e) => e.event === 'cors-preflight' && e.allowed === true))
+})
+
+test('--debug: an upstream failure the proxy answers itself (502) is one line too', async (t) => {
+  const down = `http://127.0.0.1:${await freePort()}`
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', down, '--sdk-url', down, '--port', String(port), '--no-jwt', '--debug', '-y'], 'listening on port')
+  assert.equal(await get(port, '/down'), 502)
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+  const lines = debugEvents(cli.stderr).filter((e) => e.event === 'request')
+  assert.deepEqual(
+    lines.map((line) => [line.path, line.status]),
+    [['/down', 502]],
+  )
 })
 
 test('without --debug nothing is written per request', async (t) => {

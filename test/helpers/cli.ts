@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
+import { createDevCertificate } from '../../src/tls/dev-cert.js'
+import { tempDir } from './temp-dir.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -103,6 +105,26 @@ export function waitForStderr(running: RunningCli, expected: string | RegExp): P
     child.stderr!.on('data', onData)
     child.on('exit', onExit)
   })
+}
+
+/**
+ * A fresh development certificate for localhost, written to files removed after the test: `cert`
+ * for clients to trust, `args` the `--tls-cert`/`--tls-key` flags that serve it.
+ */
+export function tlsArgs(t: TestContext): { cert: string; args: string[] } {
+  const dir = tempDir(t)
+  const { cert, key } = createDevCertificate()
+  writeFileSync(join(dir, 'cert.pem'), cert)
+  writeFileSync(join(dir, 'key.pem'), key)
+  return { cert, args: ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')] }
+}
+
+/** The `--debug` JSON events in what the CLI wrote to stderr, in order. */
+export function debugEvents(stderr: string): Array<Record<string, unknown>> {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
 }
 
 /** Bad input: `bin/run.js <args>` prints one `ory-proxy: …` line matching `pattern`, no stack trace, and exits 2. */

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import http2 from 'node:http2'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy } from '../helpers/proxy.js'
-import { raw } from '../helpers/raw.js'
+import { openConnection, raw } from '../helpers/raw.js'
 import { openFds, until } from '../helpers/until.js'
 import { startSessionGate } from '../helpers/session-gate.js'
 import { answerRaw, heldResponder, startBodyWatchingApp, startUpstream } from '../helpers/upstream.js'
@@ -171,6 +172,17 @@ test('a stalled client on the shared port is cut: partial head, silence, or a pa
   assert.equal(silent.closed, true, 'silent connection closed within 2 s')
   assert.equal(partialPreface.closed, true, 'partial preface closed within 2 s')
   assert.equal(app.requests.length, 0)
+})
+
+test('a connection its client ends before the first byte is closed at once, not at the 5 s preface timeout', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const socket = await openConnection(t, proxy.port)
+  const started = performance.now()
+  socket.end()
+  await once(socket, 'close')
+  const took = Math.round(performance.now() - started)
+  assert.ok(took < 1000, `closed ${took} ms after the client's FIN`)
 })
 
 test('shutdown sends GOAWAY: an in-flight h2 stream finishes, then the session closes', async (t) => {

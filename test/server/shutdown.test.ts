@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { request } from 'undici'
-import { spawnCli, waitForStderr } from '../helpers/cli.js'
+import { Client, request } from 'undici'
+import { spawnCli, tlsArgs, waitForStderr, type RunningCli } from '../helpers/cli.js'
 import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js'
+import { openConnection, probePort } from '../helpers/raw.js'
 import { freePort, heldResponder, startUpstream } from '../helpers/upstream.js'
 
 test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', async (t) => {
@@ -31,6 +32,54 @@ test('SIGTERM lets an in-flight request finish, stops accepting, and exits 0', a
   assert.equal(await res.body.text(), 'finished')
   assert.equal(await cli.exited, 0)
 })
+
+test('an idle proxy exits within 1 s of SIGTERM, whatever connections clients left open or closed', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt'], 'To access')
+  const url = `http://127.0.0.1:${port}`
+  await probePort(port)
+  await openConnection(t, port)
+  await openConnection(t, port, 'PRI * HTTP/2.0\r\n')
+  // Connections are accepted in order: once these requests are answered, the ones above are in.
+  await finishedRequest(t, new Client(url))
+  const session = await h2Connect(t, url)
+  assert.equal((await h2Request(session, { ':path': '/', ':authority': 'localhost' })).status, 200)
+  await exitsWithin(cli, 1000)
+})
+
+test('an idle HTTPS proxy exits within 1 s of SIGTERM too: silent TCP, silent TLS, keep-alive, h2 session', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const { cert, args } = tlsArgs(t)
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt', ...args], 'To access')
+  const url = `https://127.0.0.1:${port}`
+  await probePort(port)
+  await openConnection(t, port)
+  await openConnection(t, port, undefined, { ca: cert, alpn: 'http/1.1' })
+  await openConnection(t, port, undefined, { ca: cert, alpn: 'h2' })
+  await finishedRequest(t, new Client(url, { connect: { ca: cert, servername: 'localhost' } }))
+  const session = await h2Connect(t, url, cert)
+  assert.equal((await h2Request(session, { ':path': '/', ':authority': 'localhost' })).status, 200)
+  await exitsWithin(cli, 1000)
+})
+
+/** One request on `client`, answered; its keep-alive connection is left open (destroyed after the test). */
+async function finishedRequest(t: TestContext, client: Client): Promise<void> {
+  t.after(() => client.destroy())
+  const res = await client.request({ path: '/', method: 'GET' })
+  await res.body.text()
+  assert.equal(res.statusCode, 200)
+}
+
+/** Sends SIGTERM and checks the CLI exits with 0 within `limitMs`. */
+async function exitsWithin(cli: RunningCli, limitMs: number): Promise<void> {
+  const started = performance.now()
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+  const took = Math.round(performance.now() - started)
+  assert.ok(took < limitMs, `exited ${took} ms after SIGTERM`)
+}
 
 test('close() is bounded: a request that never finishes is cut after the shutdown deadline', async (t) => {
   const outcome = await closeWhileHung(t, (proxy) =>
