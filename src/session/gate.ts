@@ -267,6 +267,8 @@ export interface SessionSettings {
   readonly cacheTtlMs: number
   readonly cacheSize: number
   readonly whoamiTimeoutMs: number
+  /** `--session-store`: the shared level in Redis, for several proxies; undefined: none. */
+  readonly store: SessionStoreSettings | undefined
 }
 
 /** `--session-store`, parsed: where the Redis holding the shared level is, and how to log in. */
