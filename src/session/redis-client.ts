@@ -31,8 +31,9 @@ export function createRedisClient(store: SessionStoreSettings): Redis {
     username: store.username,
     password: store.password,
     db: store.db,
-    // rediss://: Node's TLS defaults (system CAs and NODE_EXTRA_CA_CERTS, the host name checked).
-    tls: store.tls ? { servername: store.host } : undefined,
+    // rediss://: Node's TLS defaults (system CAs and NODE_EXTRA_CA_CERTS; the certificate must
+    // name the host, which is also the SNI name unless it is an address).
+    tls: store.tls ? {} : undefined,
     connectionName: 'ory-proxy',
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -61,4 +62,27 @@ export function redisErrorKind(error: unknown): string | undefined {
 export function isLoginRefusal(error: unknown): boolean {
   const kind = redisErrorKind(error)
   return kind === 'WRONGPASS' || kind === 'NOAUTH' || kind === 'NOPERM'
+}
+
+/**
+ * Node's codes for a server certificate it does not trust: OpenSSL's verification errors, and a
+ * certificate for another name. Retrying cannot help, so start-up stops on them.
+ */
+const UNTRUSTED_CERTIFICATE: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/** The code of a TLS error meaning the store's certificate is not trusted, else undefined. */
+export function untrustedCertificate(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code !== undefined && UNTRUSTED_CERTIFICATE.has(code) ? code : undefined
 }

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { SessionStoreSettings } from './gate.js'
 import { generateSigningKey, loadSigningKey, parseSigningKey, type SigningKey } from './keys.js'
-import { createRedisClient, isLoginRefusal, redisErrorKind } from './redis-client.js'
+import { createRedisClient, isLoginRefusal, redisErrorKind, untrustedCertificate } from './redis-client.js'
 import { RedisSessionLevel } from './redis-level.js'
 
 /** Where the first proxy leaves the signing key for the others: its private JWK, as `--jwk-file` takes it. */
@@ -20,8 +20,8 @@ export interface OpenedStore {
 
 /**
  * Connects to the session store at start and settles the signing key: `--jwk-file`'s, else the one
- * the first proxy stored (this one stores a new key when there is none). A refused login or a
- * database Redis does not have is a {@link ConfigError}; a Redis that does not answer within
+ * the first proxy stored (this one stores a new key when there is none). A refused login, an
+ * untrusted TLS certificate or a database Redis does not have is a {@link ConfigError}; a Redis that does not answer within
  * {@link STARTUP_WAIT_MS} is a warning, and this proxy signs with a key of its own meanwhile.
  */
 export async function openSessionStore(store: SessionStoreSettings, jwkFile: string | undefined, logger: Logger): Promise<OpenedStore> {
@@ -90,9 +90,20 @@ function jwkTextOf(key: SigningKey): string {
 async function connect(redis: Redis, store: SessionStoreSettings): Promise<boolean> {
   // ioredis rejects `connect()` with "Connection is closed" whatever happened; the reply that
   // closed it (WRONGPASS, NOAUTH) arrives as an 'error' event first.
-  let refusal: Error | undefined
+  let refusal: ConfigError | undefined
   const onError = (error: Error) => {
-    if (isLoginRefusal(error)) refusal ??= error
+    if (isLoginRefusal(error)) {
+      refusal ??= new ConfigError(`session store ${store.display} refused the login (${redisErrorKind(error)}): check the user and password`, {
+        cause: error,
+      })
+    }
+    const untrusted = untrustedCertificate(error)
+    if (untrusted !== undefined) {
+      refusal ??= new ConfigError(
+        `session store ${store.display} has a TLS certificate this proxy does not trust (${untrusted}): give its CA in NODE_EXTRA_CA_CERTS`,
+        { cause: error },
+      )
+    }
   }
   redis.on('error', onError)
   let timer: NodeJS.Timeout | undefined
@@ -104,11 +115,7 @@ async function connect(redis: Redis, store: SessionStoreSettings): Promise<boole
       ),
       new Promise<false>((resolve) => (timer = setTimeout(resolve, STARTUP_WAIT_MS, false))),
     ])
-    if (refusal !== undefined) {
-      throw new ConfigError(`session store ${store.display} refused the login (${redisErrorKind(refusal)}): check the user and password`, {
-        cause: refusal,
-      })
-    }
+    if (refusal !== undefined) throw refusal
     if (!connected) return false
     // ioredis only reports a failed SELECT as an event and goes on in database 0: ask again.
     try {

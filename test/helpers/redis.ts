@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { Redis } from 'ioredis'
+import { tempDir } from './temp-dir.js'
 import { freePort } from './upstream.js'
 
 export interface RedisServer {
   readonly port: number
-  /** `redis://[:password@]127.0.0.1:<port>/0`. */
+  /** `redis://[:password@]127.0.0.1:<port>/0`, or `rediss://[:password@]localhost:<port>/0` with TLS. */
   readonly url: string
   /** Stops the server (SIGTERM) and resolves once it exited; the port stays reserved for `start`. */
   stop(): Promise<void>
@@ -25,6 +25,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** `--requirepass`. */
   readonly password?: string
+  /** Serve TLS only (`--tls-port`, no plain port) with this certificate; clients need no certificate. */
+  readonly tls?: { readonly cert: string; readonly key: string }
 }
 
 /**
@@ -34,12 +36,18 @@ export interface RedisServerOptions {
  */
 export async function startRedis(t: TestContext, options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-redis-'))
+  const dir = tempDir(t, 'ory-proxy-redis-')
   let child: ChildProcess | undefined
   const clients: Redis[] = []
 
   const start = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
+    const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
+    if (options.tls === undefined) args.push('--port', String(port))
+    else {
+      writeFileSync(join(dir, 'cert.pem'), options.tls.cert)
+      writeFileSync(join(dir, 'key.pem'), options.tls.key)
+      args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'), '--tls-auth-clients', 'no')
+    }
     if (options.password !== undefined) args.push('--requirepass', options.password)
     const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child = server
@@ -74,19 +82,25 @@ export async function startRedis(t: TestContext, options: RedisServerOptions = {
     for (const client of clients) client.disconnect()
     child?.kill('SIGCONT')
     await stop()
-    rmSync(dir, { recursive: true, force: true })
   })
   await start()
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}/0`,
+    url: `${options.tls === undefined ? 'redis' : 'rediss'}://${auth}${options.tls === undefined ? '127.0.0.1' : 'localhost'}:${port}/0`,
     stop,
     start,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     client: () => {
-      const client = new Redis({ host: '127.0.0.1', port, password: options.password, lazyConnect: true, maxRetriesPerRequest: 1 })
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        password: options.password,
+        tls: options.tls === undefined ? undefined : { ca: options.tls.cert, servername: 'localhost' },
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+      })
       client.on('error', () => {})
       clients.push(client)
       return client

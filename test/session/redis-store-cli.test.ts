@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { request } from 'undici'
 import { expectUsageError, runCli, spawnCli, waitForStderr, type RunningCli } from '../helpers/cli.js'
 import { startFakeOry, type FakeOry } from '../helpers/ory.js'
 import { startRedis, type RedisServer } from '../helpers/redis.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { createDevCertificate } from '../../src/tls/dev-cert.js'
 import { freePort, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 /** `args` end in one `ory-proxy: …` line matching `pattern` and exit code 2, naming no password ("secret"). */
-async function expectOneLine(args: string[], pattern: RegExp): Promise<void> {
-  const result = await runCli([...args, '--port', String(await freePort())])
+async function expectOneLine(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
+  const result = await runCli([...args, '--port', String(await freePort())], env)
   assert.equal(result.code, 2, result.stderr)
   const lines = result.stderr.trim().split('\n')
   assert.equal(lines.length, 1, result.stderr)
@@ -25,12 +29,20 @@ interface Instance {
 }
 
 /** One `ory-proxy start` sharing `store`, with a minute-long cache so only logouts and Redis end entries. */
-async function startInstance(t: TestContext, app: Upstream, ory: FakeOry, store: string, extra: string[] = []): Promise<Instance> {
+async function startInstance(
+  t: TestContext,
+  app: Upstream,
+  ory: FakeOry,
+  store: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Instance> {
   const port = await freePort()
   const cli = await spawnCli(
     t,
     ['start', app.url, '--sdk-url', ory.url, '--port', String(port), '--session-store', store, '--session-cache-ttl', '60s', ...extra],
     'listening on port',
+    env,
   )
   return { cli, url: `http://127.0.0.1:${port}` }
 }
@@ -281,6 +293,28 @@ test('a refused login or a missing database is one line and exit code 2, the pas
       start(`redis://:right-secret@127.0.0.1:${redis.port}/99`, /session store redis:\/\/:\*\*\*\*@127\.0\.0\.1:\d+\/99 has no database 99/),
     ),
   ])
+})
+
+test('rediss://: TLS verified against the store name (trusted: shared); an untrusted certificate is one line, exit 2', async (t) => {
+  const tls = createDevCertificate()
+  const redis = await startRedis(t, { tls, password: 'tls-secret' })
+  const ca = join(tempDir(t), 'redis-ca.pem')
+  writeFileSync(ca, tls.cert)
+  const app = await startUpstream(t)
+  const ory = await startFakeOry(t)
+  const a = await startInstance(t, app, ory, redis.url, [], { NODE_EXTRA_CA_CERTS: ca })
+  const b = await startInstance(t, app, ory, redis.url, [], { NODE_EXTRA_CA_CERTS: ca })
+  assert.doesNotMatch(a.cli.stderr + b.cli.stderr, /warning/)
+  assert.match(a.cli.stderr, /sessions shared through rediss:\/\/:\*\*\*\*@localhost:\d+\/0/)
+  ory.addCookieSession('ory_session_x', 'tls', 'identity-tls')
+  assert.ok((await through(a, { cookie: 'ory_session_x=tls' })).authorization)
+  assert.ok((await through(b, { cookie: 'ory_session_x=tls' })).authorization)
+  assert.equal(ory.whoamiCalls.length, 1)
+
+  await expectOneLine(
+    ['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--session-store', redis.url],
+    /^ory-proxy: session store rediss:\/\/:\*\*\*\*@localhost:\d+\/0 has a TLS certificate this proxy does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\): give its CA in NODE_EXTRA_CA_CERTS$/,
+  )
 })
 
 test('with the right password the store is used, and neither banner nor logs show the password', async (t) => {
