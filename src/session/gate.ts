@@ -192,8 +192,12 @@ export class OrySessionGate implements SessionGate {
     if (claim.kind === 'answer') {
       // Another worker or proxy asked Ory (or is asking and just answered).
       if (trace !== undefined) trace.session = 'peer'
-      this.#keep(key, claim.answer, generation)
-      return claim.answer.authorization
+      const { answer } = claim
+      this.#keep(key, answer, generation)
+      // Its entry may outlive its token (a cache TTL longer than tokens, nobody renewing it): as for
+      // a hot entry, a token too close to its exp waits for its successor instead of being sent.
+      if (answer.renewal !== undefined && Date.now() + this.#renewBesideMinMs > answer.tokenExpiresAt) return this.#renew(key, answer)
+      return answer.authorization
     }
     const lease = claim.kind === 'lead' ? claim.lease : undefined
     let answer: CachedAnswer
