@@ -191,6 +191,14 @@ test('Redis gone: every call answers at once as an empty level; a pending waiter
   assert.equal(lead.kind, 'lead')
   a.fill('k9', answer('back'), (lead as { lease: string }).lease)
   await eventually(async () => (await b.claim('k9', 3_000)).kind === 'answer', 'the other level sharing again')
+  // Both event connections subscribed again: a logout reaches the other level.
+  const probe = redis.client()
+  await eventually(async () => ((await probe.pubsub('NUMSUB', `${NS}evicted`)) as [string, number])[1] >= 2, 'both levels subscribing again')
+  const evicted: string[] = []
+  b.onEvicted((keys) => evicted.push(...keys))
+  await a.evict(['k9'])
+  assert.deepEqual(evicted, ['k9'])
+  assert.equal(await b.peek('k9'), undefined)
 })
 
 test('a hung Redis (stopped with SIGSTOP) delays a claim by at most the command timeout', async (t) => {
