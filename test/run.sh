@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash test/ensure-browser.sh
+bash test/ensure-redis.sh
 npm run build --silent
 # Type-check the tests and benchmarks too (tsx only strips types).
 npx tsc -p tsconfig.check.json

@@ -8,6 +8,8 @@ export interface BannerOptions {
   readonly identityStore?: string | undefined
   /** Where the HTTPS certificate comes from, when the proxy serves HTTPS. */
   readonly tls?: string | undefined
+  /** `--session-store`, password hidden: where sessions and the key are shared. */
+  readonly sessionStore?: string | undefined
   /** Processes serving (`--workers`). */
   readonly workers: number
 }
@@ -35,6 +37,7 @@ export function printBanner(logger: Logger, config: ProxyConfig, options: Banner
         ? []
         : [`  auth: ${options.identityStore}; sign up at ${url}/.ory/ui/registration`]),
       `  jwt:  ${jwt}`,
+      ...(options.sessionStore === undefined ? [] : [`  sessions shared through ${options.sessionStore}`]),
       ...(options.tls === undefined ? [] : [`  tls:  ${options.tls}`]),
       `  listening on port ${config.listen.port}${options.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'}${
         options.workers > 1 ? ` with ${options.workers} workers` : ''

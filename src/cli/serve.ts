@@ -18,15 +18,23 @@ export interface ServeOptions {
 
 /**
  * Starts serving: the proxy in this process, or `workers` cluster workers sharing one signing key
- * and one session level. Modules load on demand, so `--no-jwt` never loads jose or piscina and a
- * single process never loads the cluster.
+ * and one session level. Modules load on demand, so `--no-jwt` never loads jose or piscina, a
+ * single process never loads the cluster, and only `--session-store` loads the Redis client.
+ * With a session store the key is the one shared through it, and the shared level lives in Redis
+ * (each worker connects to it) instead of the cluster primary.
  */
 export async function serve(options: ServeOptions): Promise<{ close(): Promise<void> }> {
   const { config, session, oryRequest, logger } = options
+  const storeModule = session?.store === undefined ? undefined : await import('../session/redis-store.js')
+  const store = storeModule === undefined ? undefined : await storeModule.openSessionStore(session!.store!, session!.jwkFile, logger)
   if (options.workers > 1) {
+    // The workers open connections of their own; this one only settled the key.
+    store?.redis.disconnect()
     const [{ startCluster }, key] = await Promise.all([
       import('../cluster/primary.js'),
-      session === undefined ? undefined : import('../session/keys.js').then((keys) => keys.signingKeyFor(session.jwkFile)),
+      session === undefined || store !== undefined
+        ? store?.key
+        : import('../session/keys.js').then((keys) => keys.signingKeyFor(session.jwkFile)),
     ])
     return startCluster({
       workers: options.workers,
@@ -40,7 +48,18 @@ export async function serve(options: ServeOptions): Promise<{ close(): Promise<v
       },
     })
   }
-  const gate = session === undefined ? undefined : (await import('../session/gate.js')).openSessionGate(config, session, logger)
+  let gate
+  if (session !== undefined) {
+    const { openSessionGate } = await import('../session/gate.js')
+    gate = openSessionGate(
+      config,
+      session,
+      logger,
+      store === undefined
+        ? undefined
+        : { key: store.key, level: storeModule!.openRedisLevel(store.redis, store.key, session.store!, logger, session.jwkFile === undefined) },
+    )
+  }
   const { startProxy } = await import('../server/proxy.js')
   return startProxy(config, { logger, gate, oryRequest })
 }

@@ -44,7 +44,9 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   // Frozen at the first setupPrimary(); Node's NODE_CLUSTER_SCHED_POLICY is overridden here.
   cluster.schedulingPolicy = options.scheduling === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR
   cluster.setupPrimary({ exec: WORKER_FILE, args: [] })
-  const service = plan.session === undefined ? undefined : new LevelService(plan.session.settings.cacheSize)
+  // With a session store the workers share their level through Redis, not through this process.
+  const service =
+    plan.session === undefined || plan.session.settings.store !== undefined ? undefined : new LevelService(plan.session.settings.cacheSize)
   const shares = new ConnectionShares()
   const live = new Set<Worker>()
   let stopping = false

@@ -32,14 +32,15 @@ async function serve(plan: WorkerPlan): Promise<void> {
     const logger = createLogger({ ...plan.log, fields: { worker: cluster.worker!.id } })
     let gate
     if (plan.session !== undefined) {
-      const [{ openSessionGate }, { IpcSessionLevel }] = await Promise.all([
+      const { settings, key } = plan.session
+      const [{ openSessionGate }, level] = await Promise.all([
         import('../session/gate.js'),
-        import('../session/ipc-level.js'),
+        // With a session store each worker talks to Redis itself; else to the primary's level.
+        settings.store === undefined
+          ? import('../session/ipc-level.js').then(({ IpcSessionLevel }) => new IpcSessionLevel(process))
+          : import('../session/redis-store.js').then((store) => store.openWorkerLevel(settings.store!, key, logger, settings.jwkFile === undefined)),
       ])
-      gate = openSessionGate(plan.config, plan.session.settings, logger, {
-        key: plan.session.key,
-        level: new IpcSessionLevel(process),
-      })
+      gate = openSessionGate(plan.config, settings, logger, { key, level })
     }
     const { startProxy } = await import('../server/proxy.js')
     proxy = await startProxy(plan.config, { logger, gate, oryRequest: plan.oryRequest })

@@ -10,6 +10,7 @@ import { endpointOrBuiltIn } from '../cli/identity.js'
 import { connectOry } from '../cli/ory-connection.js'
 import { openBrowser } from '../cli/open-browser.js'
 import { shown } from '../cli/shown-default.js'
+import { parseSessionStoreUrl } from '../cli/session-store-url.js'
 import { resolveTls } from '../cli/tls-options.js'
 import { printBanner } from '../cli/banner.js'
 import { serve } from '../cli/serve.js'
@@ -135,6 +136,12 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     'jwk-file': Flags.string({
       summary: 'JWK or JWKS file holding the ES256 (P-256) private key to sign with, so several proxies share one key.',
       defaultHelp: shown('a new key per start'),
+    }),
+    'session-store': Flags.string({
+      summary:
+        'Redis URL (redis:// or rediss://, with password and db) where several proxies share the session cache and the signing key.',
+      env: 'ORY_PROXY_SESSION_STORE',
+      defaultHelp: shown("none: this proxy's own cache"),
     }),
     'session-cache-ttl': Flags.string({
       summary: 'How long a whoami answer is reused (0 = ask Ory on every request); also how late a revoked session can still get a JWT.',
@@ -295,6 +302,7 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     if (!interrupted.signal.aborted) {
       printBanner(logger, config, {
         jwt: session !== undefined,
+        sessionStore: session?.store?.display,
         quiet: flags.quiet,
         identityStore: identity?.store,
         tls: tls?.description,
@@ -311,11 +319,12 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
   }
 }
 
-const SESSION_FLAGS = ['jwk-file', 'session-cache-ttl', 'session-cache-size', 'whoami-timeout'] as const
+const SESSION_FLAGS = ['jwk-file', 'session-store', 'session-cache-ttl', 'session-cache-size', 'whoami-timeout'] as const
 
 interface SessionFlags {
   readonly 'no-jwt': boolean
   readonly 'jwk-file'?: string | undefined
+  readonly 'session-store'?: string | undefined
   readonly 'session-cache-ttl': string
   readonly 'session-cache-size': number
   readonly 'whoami-timeout': string
@@ -326,6 +335,9 @@ function sessionSettings(flags: SessionFlags, given: ReadonlySet<string>): Sessi
   if (flags['no-jwt']) {
     const contradicting = SESSION_FLAGS.find((name) => given.has(name))
     if (contradicting !== undefined) throw new ConfigError(`--${contradicting} needs JWTs; remove it or --no-jwt`)
+    if (flags['session-store'] !== undefined) {
+      throw new ConfigError('ORY_PROXY_SESSION_STORE (--session-store) needs JWTs; unset it or remove --no-jwt')
+    }
     return undefined
   }
   const whoamiTimeoutMs = parseDuration(flags['whoami-timeout'], '--whoami-timeout')
@@ -335,5 +347,6 @@ function sessionSettings(flags: SessionFlags, given: ReadonlySet<string>): Sessi
     cacheTtlMs: parseDuration(flags['session-cache-ttl'], '--session-cache-ttl'),
     cacheSize: flags['session-cache-size'],
     whoamiTimeoutMs,
+    store: flags['session-store'] === undefined ? undefined : parseSessionStoreUrl(flags['session-store']),
   }
 }

@@ -65,6 +65,8 @@ export class OrySessionGate implements SessionGate {
   readonly #keys: CredentialKeys
   readonly #cache: TtlCache<CachedAnswer> | undefined
   readonly #shared: SharedSessionLevel | undefined
+  /** The level handed over, closed with the gate even when the cache is off and it goes unused. */
+  readonly #level: SharedSessionLevel | undefined
   readonly #flights = new SingleFlight<string | undefined>()
   readonly #whoami: WhoamiClient
   readonly #signer: SignerPool
@@ -81,6 +83,7 @@ export class OrySessionGate implements SessionGate {
     this.#cache = this.#ttlMs > 0 ? new TtlCache(options.cacheSize ?? DEFAULTS.sessionCacheSize) : undefined
     // Keys derive from the signing key, so workers and proxies sharing a key share cache keys.
     this.#keys = new CredentialKeys(credentialSecretOf(options.key))
+    this.#level = options.shared
     this.#shared = this.#cache === undefined ? undefined : options.shared
     this.#shared?.onEvicted((keys) => this.#evictedElsewhere(keys))
     this.#whoamiTimeoutMs = options.whoamiTimeoutMs ?? DEFAULTS.whoamiTimeoutMs
@@ -155,7 +158,7 @@ export class OrySessionGate implements SessionGate {
 
   /** Stops the whoami pool and the signing threads. */
   async close(): Promise<void> {
-    await Promise.all([this.#whoami.close(), this.#signer.close(), this.#shared?.close()])
+    await Promise.all([this.#whoami.close(), this.#signer.close(), this.#level?.close()])
   }
 
   /** Entries in the session cache now (bounded by `--session-cache-size`). */
@@ -189,8 +192,12 @@ export class OrySessionGate implements SessionGate {
     if (claim.kind === 'answer') {
       // Another worker or proxy asked Ory (or is asking and just answered).
       if (trace !== undefined) trace.session = 'peer'
-      this.#keep(key, claim.answer, generation)
-      return claim.answer.authorization
+      const { answer } = claim
+      this.#keep(key, answer, generation)
+      // Its entry may outlive its token (a cache TTL longer than tokens, nobody renewing it): as for
+      // a hot entry, a token too close to its exp waits for its successor instead of being sent.
+      if (answer.renewal !== undefined && Date.now() + this.#renewBesideMinMs > answer.tokenExpiresAt) return this.#renew(key, answer)
+      return answer.authorization
     }
     const lease = claim.kind === 'lead' ? claim.lease : undefined
     let answer: CachedAnswer
@@ -264,6 +271,22 @@ export interface SessionSettings {
   readonly cacheTtlMs: number
   readonly cacheSize: number
   readonly whoamiTimeoutMs: number
+  /** `--session-store`: the shared level in Redis, for several proxies; undefined: none. */
+  readonly store: SessionStoreSettings | undefined
+}
+
+/** `--session-store`, parsed: where the Redis holding the shared level is, and how to log in. */
+export interface SessionStoreSettings {
+  readonly host: string
+  readonly port: number
+  readonly username: string | undefined
+  readonly password: string | undefined
+  /** The database number (`SELECT`). */
+  readonly db: number
+  /** `rediss://`: TLS, verified against the host name. */
+  readonly tls: boolean
+  /** The URL with its password replaced by `****`: the only form any message shows. */
+  readonly display: string
 }
 
 /** What a cluster worker gets from its primary instead of making its own. */

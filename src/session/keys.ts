@@ -48,6 +48,15 @@ export function loadSigningKey(path: string): SigningKey {
   } catch (cause) {
     fail(`cannot be read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, cause)
   }
+  return parseSigningKey(text, fail)
+}
+
+/**
+ * The private key in `text`, a JWK or a JWKS with exactly one private key, on P-256, as
+ * {@link loadSigningKey} reads a file (and a session store its shared key). Every problem goes to
+ * `fail` with a reason that reads after the source's name ("is not JSON ...").
+ */
+export function parseSigningKey(text: string, fail: (reason: string, cause?: unknown) => never): SigningKey {
   let document: unknown
   try {
     document = JSON.parse(text)

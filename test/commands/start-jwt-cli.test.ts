@@ -137,6 +137,7 @@ test('--no-jwt loads neither jose nor piscina, asks no whoami, and proxies /.ory
   assert.match(jwt.urls, /node_modules\/piscina\//, 'the trace sees piscina when JWTs are on')
   assert.match(jwt.urls, /dist\/session\/gate\.js/)
   assert.doesNotMatch(jwt.urls, /dist\/identity\//, 'with --sdk-url the built-in identity server is never loaded')
+  assert.doesNotMatch(jwt.urls, /node_modules\/ioredis\/|dist\/session\/redis-/, 'without --session-store the Redis client is never loaded')
   assert.equal(jwt.jwksStatus, 200)
   const calls = ory.whoamiCalls.length
   const requestsBefore = ory.requests.length
