@@ -16,6 +16,12 @@ export interface HttpLoad {
   readonly session?: number
   /** A different session on each request, cycling through this many (starting at `session` or 0). */
   readonly sessions?: number
+  /**
+   * A new TCP connection for every request (`Connection: close`; the server closes after its
+   * response), through the client's own loop: autocannon writes the next request on the closing
+   * socket and so mismatches responses, and its `reconnectRate` drops the response it reconnects on.
+   */
+  readonly reconnect?: boolean
 }
 
 /** HTTP/2 prior-knowledge (h2c) load: `streams` concurrent requests on one session. */

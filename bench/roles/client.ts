@@ -3,11 +3,13 @@
  * (one per load; several for a parallel one). HTTP/1.1 as fast as the server answers through
  * autocannon; at a fixed rate through a paced loop of its own (autocannon's `overallRate` lets each
  * connection send its whole quota in a burst at the top of every second, which measures a
- * saturated burst, not a steady rate); h2c through a bounded loop of its own, since autocannon
+ * saturated burst, not a steady rate); a new connection per request through a loop on raw sockets
+ * (see {@link HttpLoad.reconnect}); h2c through a bounded loop of its own, since autocannon
  * speaks HTTP/1.1 only. Latencies are taken from each response in fractional ms (autocannon's own
  * histogram keeps whole ms).
  */
 import http2 from 'node:http2'
+import net from 'node:net'
 import autocannon from 'autocannon'
 import { Pool } from 'undici'
 import { percentile } from '../lib/cli-process.js'
@@ -69,7 +71,57 @@ async function runPaced(load: HttpLoad): Promise<LoadResult> {
   return summary(latencies, seconds, errors)
 }
 
+const SUCCESS = /^HTTP\/1\.1 2\d\d /
+
+/**
+ * A new TCP connection per request: `connections` loops, each connecting, writing one GET with
+ * `Connection: close`, and reading until the server closes (the response is complete then: the
+ * server ends the connection after it, so the server side holds the TIME_WAIT and the client's
+ * ports come free at once). Latency counts from `connect()` to the server's FIN, so it includes
+ * the handshake. Bounded by `seconds` or `amount`, and 10 s per request.
+ */
+async function runReconnecting(load: HttpLoad): Promise<LoadResult> {
+  const url = new URL(load.url)
+  const port = Number(url.port)
+  const head = (sequence: number) => {
+    const cookie = cookieFor(load, sequence)
+    return `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: close\r\n${cookie === undefined ? '' : `cookie: ${cookie}\r\n`}\r\n`
+  }
+  const latencies: number[] = []
+  let errors = 0
+  let sent = 0
+  const once = (request: string) =>
+    new Promise<void>((resolve) => {
+      const started = performance.now()
+      const socket = net.connect({ port, host: url.hostname, noDelay: true })
+      let status = ''
+      let ended = 0
+      socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')))
+      socket.on('connect', () => socket.write(request, 'latin1'))
+      socket.on('data', (chunk: Buffer) => {
+        if (status.length < 16) status += chunk.toString('latin1', 0, 16)
+      })
+      socket.on('end', () => (ended = performance.now()))
+      socket.on('error', () => {})
+      socket.on('close', (hadError) => {
+        if (!hadError && ended > 0 && SUCCESS.test(status)) latencies.push(ended - started)
+        else errors++
+        resolve()
+      })
+    })
+  const began = performance.now()
+  const end = began + (load.seconds ?? 5) * 1000
+  const more = () => (load.amount === undefined ? performance.now() < end : sent < load.amount)
+  await Promise.all(
+    Array.from({ length: load.connections }, async () => {
+      while (more()) await once(head(sent++))
+    }),
+  )
+  return summary(latencies, (performance.now() - began) / 1000, errors)
+}
+
 function runHttp(load: HttpLoad): Promise<LoadResult> {
+  if (load.reconnect === true) return runReconnecting(load)
   if (load.rate !== undefined) return runPaced(load)
   let next = 0
   const options: autocannon.Options = {

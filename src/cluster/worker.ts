@@ -29,7 +29,7 @@ function close(): Promise<void> {
 
 async function serve(plan: WorkerPlan): Promise<void> {
   try {
-    const logger = createLogger({ ...plan.log, fields: { worker: cluster.worker!.id } })
+    const logger = createLogger({ ...plan.log, fields: { worker: cluster.worker!.id, pid: process.pid } })
     let gate
     if (plan.session !== undefined) {
       const { settings, key } = plan.session

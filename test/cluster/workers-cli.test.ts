@@ -93,6 +93,47 @@ test('concurrent first requests with one new cookie on different workers make on
   assert.ok(outcomes.includes('peer'), `a worker took another's answer: ${outcomes.join(', ')}`)
 })
 
+test('a worker killed while it asks Ory for a cookie costs only its own request: the others waiting for it ask Ory themselves', async (t) => {
+  const app = await startUpstream(t)
+  const ory = await startFakeOry(t)
+  ory.addCookieSession('ory_session_x', 'E', 'identity-e')
+  // A long whoami timeout: waiters left waiting for a dead leader would wait all of it.
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m', '--whoami-timeout', '20s'])
+  const [leader, waiter] = await onDistinctWorkers(
+    running,
+    2,
+    async (requestId) => {
+      const session = await h2Connect(t, running.url)
+      assert.equal((await h2Request(session, { ':path': '/.ory/jwks.json', 'x-request-id': requestId })).status, 200)
+      return session
+    },
+    (session) => session.close(),
+  )
+  const leaderPid = debugLines(running.cli).find((line) => line.worker === leader!.worker)!.pid as number
+  ory.setMode('delay', 1_500)
+  // The leader's request reaches Ory first; the other worker's requests then wait for its answer.
+  const lost = h2Request(leader!.connection, { ':path': '/', cookie: 'ory_session_x=E' }).then(
+    // A stream that ends without a response head has no status.
+    (response) => (Number.isNaN(response.status) ? 'failed' : response.status),
+    () => 'failed',
+  )
+  await until(() => ory.whoamiCalls.length === 1, "the leader's whoami call")
+  const waiting = Array.from({ length: 3 }, () => h2Request(waiter!.connection, { ':path': '/', cookie: 'ory_session_x=E' }))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  process.kill(leaderPid, 'SIGKILL')
+  const killed = Date.now()
+  assert.equal(await lost, 'failed', 'the request on the killed worker fails')
+  const answers = await Promise.all(waiting)
+  // The primary releases a dead worker's leases at once: one whoami delay (1.5 s), not the 20 s wait.
+  assert.ok(Date.now() - killed < 10_000, `the waiters were answered ${Date.now() - killed} ms after the kill`)
+  for (const response of answers) {
+    assert.equal(response.status, 200)
+    const seen = JSON.parse(response.body.toString()) as { rawHeaders: string[] }
+    assert.equal(groupHeaders(seen.rawHeaders).authorization?.length, 1, 'the waiting requests got their JWT')
+  }
+  assert.equal(ory.whoamiCalls.length, 2, "one more whoami call, by the worker that waited for the dead one")
+})
+
 test('keep-alive connections all on one worker are shared out between the workers while they are used', async (t) => {
   const app = await startUpstream(t)
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt'])

@@ -28,11 +28,16 @@ export function debugLines(cli: RunningCli): Array<Record<string, unknown>> {
     .filter((line) => line.event === 'request')
 }
 
-/** Which worker answered the request sent with `X-Request-Id: requestId` (waits for its debug line). */
-export async function workerOf(cli: RunningCli, requestId: string): Promise<number> {
+/** The debug line of the request sent with `X-Request-Id: requestId` (waits for it). */
+export async function lineOf(cli: RunningCli, requestId: string): Promise<Record<string, unknown>> {
   let line: Record<string, unknown> | undefined
   await until(() => (line = debugLines(cli).find((l) => l.request === requestId)) !== undefined, `the debug line of ${requestId}`)
-  return line!.worker as number
+  return line!
+}
+
+/** Which worker answered the request sent with `X-Request-Id: requestId`. */
+export async function workerOf(cli: RunningCli, requestId: string): Promise<number> {
+  return (await lineOf(cli, requestId)).worker as number
 }
 
 /** A connection to the proxy and the worker that accepted it. */
