@@ -14,7 +14,7 @@ const WORKER_FILE = import.meta.url.endsWith('.ts')
 export interface SignerPoolOptions {
   /** Signing threads; default one per spare core, at most two (a warm cache signs almost nothing). */
   readonly threads?: number | undefined
-  /** Tokens signed at once per thread (jose's ECDSA is asynchronous). */
+  /** Tasks handed to a thread at once (it signs them one after another; more in its queue saves a round trip). */
   readonly tasksPerThread?: number | undefined
   /** Tasks waiting for a thread beyond those running; more is overload (503), never an unbounded queue. */
   readonly maxQueue?: number | undefined

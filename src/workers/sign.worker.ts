@@ -1,14 +1,10 @@
+import { createPrivateKey, sign, type JsonWebKey } from 'node:crypto'
 import { workerData } from 'node:worker_threads'
-// jose's entry point loads every JWE/JWT/JWKS module; a signing thread needs two (about 40 ms
-// less before the first token can be signed).
-import type { JWK } from 'jose'
-import { CompactSign } from 'jose/jws/compact/sign'
-import { importJWK } from 'jose/key/import'
 import { claimsPrefix, payloadText } from './claims.js'
 
 /** Handed to every signing thread once, through piscina's `workerData`. */
 export interface SignerSetup {
-  readonly privateJwk: JWK
+  readonly privateJwk: JsonWebKey
   readonly kid: string
   /** `iss`: the Ory URL as ory proxy sets it. */
   readonly issuer: string
@@ -33,16 +29,20 @@ export interface SignResult {
 }
 
 const setup = workerData as SignerSetup
-// Imported once per thread; the private key never crosses back to the main thread.
-const key = await importJWK(setup.privateJwk, 'ES256')
-const header = { alg: 'ES256', kid: setup.kid, typ: 'JWT' }
-const headerLength = base64urlLength(Buffer.byteLength(JSON.stringify(header)))
-const encoder = new TextEncoder()
+// A KeyObject made once per thread: node:crypto's ECDSA with it costs about a quarter of jose's
+// WebCrypto path (44 vs 156 µs per token with a 1 KB session here); a key given as PEM or JWK
+// per call would be parsed on every signature. The private key never crosses back to the main thread.
+const key = createPrivateKey({ key: setup.privateJwk, format: 'jwk' })
+const signing = { key, dsaEncoding: 'ieee-p1363' } as const
+const encodedHeader = Buffer.from(JSON.stringify({ alg: 'ES256', kid: setup.kid, typ: 'JWT' })).toString('base64url')
 /** `Bearer ` + header + `.` + payload + `.` + 64-byte P1363 signature. */
-const FIXED_LENGTH = 'Bearer '.length + headerLength + 2 + base64urlLength(64)
+const FIXED_LENGTH = 'Bearer '.length + encodedHeader.length + 2 + base64urlLength(64)
 
-/** Signs one ES256 JWT with ory proxy's claims: iss, sub, iat, nbf, exp, jti, session. */
-export default async function signToken(task: SignTask): Promise<SignResult> {
+/**
+ * Signs one ES256 JWT (RFC 7515 compact form, RFC 7518 §3.4 R‖S signature) with ory proxy's
+ * claims: iss, sub, iat, nbf, exp, jti, session. Synchronous: a thread signs one token at a time.
+ */
+export default function signToken(task: SignTask): SignResult {
   const claims = claimsPrefix(setup.issuer, task.sub, task.iat, task.exp, task.jti)
   let payload = payloadText(claims, task.session)
   let sessionDropped = false
@@ -50,8 +50,9 @@ export default async function signToken(task: SignTask): Promise<SignResult> {
     payload = payloadText(claims, undefined)
     sessionDropped = true
   }
-  const jwt = await new CompactSign(encoder.encode(payload)).setProtectedHeader(header).sign(key)
-  return { authorization: `Bearer ${jwt}`, sessionDropped }
+  const signingInput = `${encodedHeader}.${Buffer.from(payload).toString('base64url')}`
+  const signature = sign('sha256', Buffer.from(signingInput, 'latin1'), signing).toString('base64url')
+  return { authorization: `Bearer ${signingInput}.${signature}`, sessionDropped }
 }
 
 function base64urlLength(bytes: number): number {
