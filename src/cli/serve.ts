@@ -27,38 +27,25 @@ export async function serve(options: ServeOptions): Promise<{ close(): Promise<v
   const { config, session, oryRequest, logger } = options
   const storeModule = session?.store === undefined ? undefined : await import('../session/redis-store.js')
   const store = storeModule === undefined ? undefined : await storeModule.openSessionStore(session!.store!, session!.jwkFile, logger)
+  // A bad --jwk-file is a ConfigError here, before any thread or socket exists.
+  const key = session === undefined ? undefined : (store?.key ?? (await (await import('../session/keys.js')).signingKeyFor(session.jwkFile)))
   if (options.workers > 1) {
     // The workers open connections of their own; this one only settled the key.
     store?.redis.disconnect()
-    const [{ startCluster }, key] = await Promise.all([
-      import('../cluster/primary.js'),
-      session === undefined || store !== undefined
-        ? store?.key
-        : import('../session/keys.js').then((keys) => keys.signingKeyFor(session.jwkFile)),
-    ])
+    const { startCluster } = await import('../cluster/primary.js')
     return startCluster({
       workers: options.workers,
       scheduling: options.scheduling,
       logger,
-      plan: {
-        config,
-        session: session === undefined ? undefined : { settings: session, key: key! },
-        oryRequest,
-        log: options.log,
-      },
+      plan: { config, session: session === undefined ? undefined : { settings: session, key: key! }, oryRequest, log: options.log },
     })
   }
   let gate
   if (session !== undefined) {
     const { openSessionGate } = await import('../session/gate.js')
-    gate = openSessionGate(
-      config,
-      session,
-      logger,
-      store === undefined
-        ? undefined
-        : { key: store.key, level: storeModule!.openRedisLevel(store.redis, store.key, session.store!, logger, session.jwkFile === undefined) },
-    )
+    const level =
+      store === undefined ? undefined : storeModule!.openRedisLevel(store.redis, store.key, session.store!, logger, session.jwkFile === undefined)
+    gate = openSessionGate(config, session, logger, { key: key!, level })
   }
   const { startProxy } = await import('../server/proxy.js')
   return startProxy(config, { logger, gate, oryRequest })

@@ -8,7 +8,7 @@ import { CachedAnswer } from './cached-answer.js'
 import { CredentialKeys } from './credential-key.js'
 import { Credentials, credentialsOf } from './credentials.js'
 import { jwksDocument, type JwksDocument } from './jwks.js'
-import { credentialSecretOf, signingKeyFor, type SigningKey } from './keys.js'
+import { credentialSecretOf, type SigningKey } from './keys.js'
 import { ALONE, type SharedSessionLevel } from './shared-level.js'
 import { SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
@@ -289,30 +289,22 @@ export interface SessionStoreSettings {
   readonly display: string
 }
 
-/** What a cluster worker gets from its primary instead of making its own. */
-export interface SharedSessionParts {
-  /** The one signing key of every worker (and every proxy sharing a store). */
+/** What the gate signs with and shares, settled before it is built (by `serve`, or a cluster primary). */
+export interface SessionParts {
+  /** The signing key: `--jwk-file`'s, a new one, or the one every worker or proxy shares. */
   readonly key: SigningKey
+  /** The shared second level (cluster primary, Redis); undefined: this process's cache alone. */
   readonly level: SharedSessionLevel | undefined
 }
 
-/**
- * Builds the gate: with the key and shared level a cluster primary handed over, else with the
- * key of `--jwk-file` or a new one (a bad file throws a ConfigError before any thread or socket
- * exists).
- */
-export function openSessionGate(
-  config: ProxyConfig,
-  settings: SessionSettings,
-  logger: Logger,
-  shared?: SharedSessionParts,
-): OrySessionGate {
+/** Builds the gate for `config` from the session flags and the parts settled before. */
+export function openSessionGate(config: ProxyConfig, settings: SessionSettings, logger: Logger, parts: SessionParts): OrySessionGate {
   return new OrySessionGate(config.ory, {
-    key: shared?.key ?? signingKeyFor(settings.jwkFile),
+    key: parts.key,
     cacheTtlMs: settings.cacheTtlMs,
     cacheSize: settings.cacheSize,
     whoamiTimeoutMs: settings.whoamiTimeoutMs,
-    shared: shared?.level,
+    shared: parts.level,
     logger,
   })
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { v4 as uuid } from '@napi-rs/uuid'
 import { ConfigError } from '../errors.js'
@@ -29,8 +29,8 @@ export function generateSigningKey(): SigningKey {
 }
 
 /** The key of `--jwk-file`, or a new one when none is given. */
-export function signingKeyFor(jwkFile: string | undefined): SigningKey {
-  return jwkFile === undefined ? generateSigningKey() : loadSigningKey(jwkFile)
+export function signingKeyFor(jwkFile: string | undefined): Promise<SigningKey> {
+  return jwkFile === undefined ? Promise.resolve(generateSigningKey()) : loadSigningKey(jwkFile)
 }
 
 /**
@@ -38,7 +38,7 @@ export function signingKeyFor(jwkFile: string | undefined): SigningKey {
  * Its `kid` is kept, or derived from the RFC 7638 thumbprint so proxies sharing the file agree.
  * Every problem is a {@link ConfigError} naming the file.
  */
-export function loadSigningKey(path: string): SigningKey {
+export async function loadSigningKey(path: string): Promise<SigningKey> {
   const fail = (reason: string, cause?: unknown): never => {
     throw new ConfigError(`--jwk-file ${path} ${reason}`, { cause })
   }
@@ -56,7 +56,7 @@ export function loadSigningKey(path: string): SigningKey {
  * {@link loadSigningKey} reads a file (and a session store its shared key). Every problem goes to
  * `fail` with a reason that reads after the source's name ("is not JSON ...").
  */
-export function parseSigningKey(text: string, fail: (reason: string, cause?: unknown) => never): SigningKey {
+export async function parseSigningKey(text: string, fail: (reason: string, cause?: unknown) => never): Promise<SigningKey> {
   let document: unknown
   try {
     document = JSON.parse(text)
@@ -80,25 +80,28 @@ export function parseSigningKey(text: string, fail: (reason: string, cause?: unk
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') fail(`must hold a P-256 EC key for ES256, found kty ${jwk.kty} crv ${jwk.crv}`)
   if (jwk.alg !== undefined && jwk.alg !== 'ES256') fail(`has alg ${jwk.alg}; only ES256 is signed`)
   if (jwk.use !== undefined && jwk.use !== 'sig') fail(`has use ${jwk.use}; a signing key needs "sig"`)
-  const kid = typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : thumbprint(jwk)
   try {
-    return signingKey(jwk, kid)
+    checkKeyPair(jwk)
   } catch (cause) {
     return fail(`holds an invalid key: ${(cause as Error).message}`, cause)
   }
+  return signingKey(jwk, typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : await thumbprintOf(jwk))
 }
 
 /**
- * Builds the key after checking that `d` matches `x`/`y` (a sign-and-verify round trip), so a
- * mismatched file fails at start, not in every app's verifier.
+ * Checks that `d` matches `x`/`y` (a sign-and-verify round trip), so a mismatched file fails at
+ * start, not in every app's verifier.
  */
-function signingKey(jwk: JsonWebKey, kid: string): SigningKey {
+function checkKeyPair(jwk: JsonWebKey): void {
   const privateKey = createPrivateKey({ key: jwk, format: 'jwk' })
   const publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' })
   const probe = Buffer.from('ory-proxy key check')
   if (!verify('sha256', probe, publicKey, sign('sha256', probe, privateKey))) {
     throw new Error('the private part ("d") does not match the public part ("x", "y")')
   }
+}
+
+function signingKey(jwk: JsonWebKey, kid: string): SigningKey {
   const { x, y, d } = jwk
   return Object.freeze({
     kid,
@@ -107,10 +110,13 @@ function signingKey(jwk: JsonWebKey, kid: string): SigningKey {
   })
 }
 
-/** RFC 7638 §3.2: SHA-256 over the required members in lexical order, base64url. */
-function thumbprint(jwk: JsonWebKey): string {
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
-  return createHash('sha256').update(canonical).digest('base64url')
+/**
+ * The RFC 7638 thumbprint, as proxies sharing a key file without a `kid` agree on it: jose's, loaded
+ * only for such a file.
+ */
+async function thumbprintOf(jwk: JsonWebKey): Promise<string> {
+  const { calculateJwkThumbprint } = await import('jose/jwk/thumbprint')
+  return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y })
 }
 
 /**

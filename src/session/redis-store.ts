@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { SessionStoreSettings } from './gate.js'
-import { generateSigningKey, loadSigningKey, parseSigningKey, type SigningKey } from './keys.js'
+import { generateSigningKey, loadSigningKey, parseSigningKey, signingKeyFor, type SigningKey } from './keys.js'
 import { createRedisClient, isLoginRefusal, redisErrorKind, untrustedCertificate } from './redis-client.js'
 import { RedisSessionLevel } from './redis-level.js'
 
@@ -33,24 +33,24 @@ export async function openSessionStore(store: SessionStoreSettings, jwkFile: str
     redis.disconnect()
     throw error
   }
-  const local = (): SigningKey => (jwkFile === undefined ? generateSigningKey() : loadSigningKey(jwkFile))
+  const local = (): Promise<SigningKey> => signingKeyFor(jwkFile)
   if (!reachable) {
     logger.warn(
       `session store ${store.display} unreachable at start: serving from the local cache until it is back${
         jwkFile === undefined ? ' (with a signing key of this proxy only)' : ''
       }`,
     )
-    return { key: local(), redis }
+    return { key: await local(), redis }
   }
   try {
-    return { key: jwkFile === undefined ? await sharedKey(redis, store) : loadSigningKey(jwkFile), redis }
+    return { key: jwkFile === undefined ? await sharedKey(redis, store) : await loadSigningKey(jwkFile), redis }
   } catch (error) {
     if (error instanceof ConfigError) {
       redis.disconnect()
       throw error
     }
     logger.warn(`session store ${store.display} did not hand out the signing key: this proxy signs with its own`)
-    return { key: local(), redis }
+    return { key: await local(), redis }
   }
 }
 

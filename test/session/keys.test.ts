@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
+import { createHash, generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,20 +25,22 @@ test('a generated key has a uuid kid and publishes no private member', () => {
   assert.notEqual(generateSigningKey().kid, key.kid)
 })
 
-test('--jwk-file takes a JWK or a JWKS; the kid is kept or derived from the RFC 7638 thumbprint', () => {
+test('--jwk-file takes a JWK or a JWKS; the kid is kept or derived from the RFC 7638 thumbprint', async () => {
   const jwk = p256()
-  const withKid = loadSigningKey(file({ ...jwk, kid: 'shared-key', alg: 'ES256', use: 'sig' }))
+  const withKid = await loadSigningKey(file({ ...jwk, kid: 'shared-key', alg: 'ES256', use: 'sig' }))
   assert.equal(withKid.kid, 'shared-key')
   assert.equal(withKid.privateJwk.d, jwk.d)
-  const bare = loadSigningKey(file(jwk))
-  assert.match(bare.kid, /^[A-Za-z0-9_-]{43}$/)
-  assert.equal(loadSigningKey(file(jwk)).kid, bare.kid, 'the same key gets the same kid in every proxy')
+  const bare = await loadSigningKey(file(jwk))
+  // RFC 7638 §3.2: SHA-256 over the required members in lexical order, no whitespace.
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+  assert.equal(bare.kid, createHash('sha256').update(canonical).digest('base64url'))
+  assert.equal((await loadSigningKey(file(jwk))).kid, bare.kid, 'the same key gets the same kid in every proxy')
   const { d: _d, ...publicOnly } = p256()
-  const set = loadSigningKey(file({ keys: [publicOnly, jwk] }))
+  const set = await loadSigningKey(file({ keys: [publicOnly, jwk] }))
   assert.equal(set.kid, bare.kid)
 })
 
-test('a bad --jwk-file is a ConfigError naming the file and the problem', () => {
+test('a bad --jwk-file is a ConfigError naming the file and the problem', async () => {
   const jwk = p256()
   const { d: _d, ...publicOnly } = jwk
   const other = p256()
@@ -58,7 +60,7 @@ test('a bad --jwk-file is a ConfigError naming the file and the problem', () => 
     ['point not on the curve', file({ ...jwk, x: other.y }), /invalid key/],
   ]
   for (const [name, path, pattern] of cases) {
-    assert.throws(
+    await assert.rejects(
       () => loadSigningKey(path),
       (error: unknown) => error instanceof ConfigError && error.message.startsWith(`--jwk-file ${path} `) && pattern.test(error.message),
       name,
