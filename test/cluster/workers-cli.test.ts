@@ -7,6 +7,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { Client, Pool, request } from 'undici'
 import { expectUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
 import { h2Connect, h2Request } from '../helpers/h2.js'
+import { openConnection, probePort } from '../helpers/raw.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { freePort, groupHeaders, heldResponder, startUpstream } from '../helpers/upstream.js'
 import { until } from '../helpers/until.js'
@@ -286,12 +287,17 @@ test('SIGTERM drains requests in flight on the workers, then every process exits
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`)
 })
 
-test('an idle proxy with workers exits within a second of SIGTERM', async (t) => {
+test('an idle proxy with workers exits within a second of SIGTERM, whatever connections clients left', async (t) => {
   const app = await startUpstream(t)
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt'])
+  await probePort(running.port)
+  await openConnection(t, running.port)
+  await openConnection(t, running.port, 'PRI * HTTP/2.0\r\n')
   const keptAlive = new Client(running.url)
   t.after(() => keptAlive.destroy())
   await (await keptAlive.request({ path: '/', method: 'GET' })).body.dump()
+  const session = await h2Connect(t, running.url)
+  assert.equal((await h2Request(session, { ':path': '/' })).status, 200)
   const started = Date.now()
   running.cli.child.kill('SIGTERM')
   assert.equal(await running.cli.exited, 0)
