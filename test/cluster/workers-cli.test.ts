@@ -12,7 +12,17 @@ import { startFakeOry } from '../helpers/ory.js'
 import { freePort, groupHeaders, heldResponder, startUpstream } from '../helpers/upstream.js'
 import { until } from '../helpers/until.js'
 import { openWebSocket, startWebSocketApp } from '../helpers/websocket.js'
-import { clientsOnDistinctWorkers, connectionsPerProcess, debugLines, lineOf, onDistinctWorkers, startWorkers, workerOf, workerPids } from '../helpers/workers.js'
+import {
+  clientsOnDistinctWorkers,
+  connectionsPerProcess,
+  debugLines,
+  h2SessionsOnDistinctWorkers,
+  lineOf,
+  onDistinctWorkers,
+  startWorkers,
+  workerOf,
+  workerPids,
+} from '../helpers/workers.js'
 
 /** What the echo app saw of one request: its `Authorization` values. */
 async function authorizationSeen(response: Awaited<ReturnType<typeof request>>): Promise<string[]> {
@@ -65,16 +75,7 @@ test('concurrent first requests with one new cookie on different workers make on
   ory.addCookieSession('ory_session_x', 'B', 'identity-b')
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m'])
   // One HTTP/2 connection on each worker, five requests at once on each.
-  const sessions = await onDistinctWorkers(
-    running,
-    2,
-    async (requestId) => {
-      const session = await h2Connect(t, running.url)
-      assert.equal((await h2Request(session, { ':path': '/.ory/jwks.json', 'x-request-id': requestId })).status, 200)
-      return session
-    },
-    (session) => session.close(),
-  )
+  const sessions = await h2SessionsOnDistinctWorkers(t, running, 2)
   // Every whoami answer takes a while, so all requests arrive while the first is being asked.
   ory.setMode('delay', 400)
   const answers = await Promise.all(
@@ -100,16 +101,7 @@ test('a worker killed while it asks Ory for a cookie costs only its own request:
   ory.addCookieSession('ory_session_x', 'E', 'identity-e')
   // A long whoami timeout: waiters left waiting for a dead leader would wait all of it.
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url, '--session-cache-ttl', '1m', '--whoami-timeout', '20s'])
-  const [leader, waiter] = await onDistinctWorkers(
-    running,
-    2,
-    async (requestId) => {
-      const session = await h2Connect(t, running.url)
-      assert.equal((await h2Request(session, { ':path': '/.ory/jwks.json', 'x-request-id': requestId })).status, 200)
-      return session
-    },
-    (session) => session.close(),
-  )
+  const [leader, waiter] = await h2SessionsOnDistinctWorkers(t, running, 2)
   const leaderPid = debugLines(running.cli).find((line) => line.worker === leader!.worker)!.pid as number
   ory.setMode('delay', 1_500)
   // The leader's request reaches Ory first; the other worker's requests then wait for its answer.

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import type http2 from 'node:http2'
 import type { TestContext } from 'node:test'
 import { Client } from 'undici'
 import { spawnCli, type RunningCli } from './cli.js'
+import { h2Connect, h2Request } from './h2.js'
 import { freePort } from './upstream.js'
 import { until } from './until.js'
 
@@ -68,6 +70,25 @@ export async function onDistinctWorkers<T>(
   }
   if (pinned.size < count) throw new Error(`connections reached only ${pinned.size} of ${count} workers`)
   return [...pinned.values()]
+}
+
+/** HTTP/2 connections (h2c) on `count` different workers. */
+export function h2SessionsOnDistinctWorkers(
+  t: TestContext,
+  running: RunningWorkers,
+  count: number,
+): Promise<Array<Pinned<http2.ClientHttp2Session>>> {
+  return onDistinctWorkers(
+    running,
+    count,
+    async (requestId) => {
+      const session = await h2Connect(t, running.url)
+      const response = await h2Request(session, { ':path': '/.ory/jwks.json', 'x-request-id': requestId })
+      if (response.status !== 200) throw new Error(`the JWKS answered ${response.status} over h2c`)
+      return session
+    },
+    (session) => session.close(),
+  )
 }
 
 /** Keep-alive HTTP/1.1 connections (one undici Client each) on `count` different workers. */
