@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import formats from 'ajv-formats'
+import { createRequire } from 'node:module'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import { ConfigError } from '../errors.js'
 import { traitMessage } from './trait-messages.js'
 import type { UiText } from './texts.js'
@@ -82,9 +82,9 @@ export class IdentitySchema {
   /** The schema as served at `/schemas/<id>`. */
   readonly json: Readonly<Record<string, unknown>>
   readonly fields: readonly TraitField[]
-  readonly #validate: ValidateFunction
+  #validate: ValidateFunction | undefined
 
-  private constructor(id: string, json: Record<string, unknown>, fields: TraitField[], validate: ValidateFunction) {
+  private constructor(id: string, json: Record<string, unknown>, fields: TraitField[], validate: ValidateFunction | undefined) {
     this.id = id
     this.pathId = Buffer.from(id).toString('base64url')
     this.json = json
@@ -97,7 +97,7 @@ export class IdentitySchema {
    * identity schema (not JSON Schema, no `traits` object, no password identifier, an address
    * `via` other than email).
    */
-  static compile(json: unknown, source: string, id = SCHEMA_ID): IdentitySchema {
+  static compile(json: unknown, source: string, id = SCHEMA_ID, lazy = false): IdentitySchema {
     const fail = (reason: string): never => {
       throw new ConfigError(`--identity-schema: ${source}: ${reason}`)
     }
@@ -111,20 +111,18 @@ export class IdentitySchema {
     if (!fields.some((field) => field.identifier)) {
       fail(`no trait is a password identifier ("${KRATOS}": { "credentials": { "password": { "identifier": true } } })`)
     }
-    // Not strict: schemas carry Kratos' `ory.sh/kratos` keyword (a name ajv could not register) and others it ignores.
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true })
-    formats.default(ajv)
-    let validate: ValidateFunction
+    const frozen = deepFreeze(structuredClone(json))
+    if (lazy) return new IdentitySchema(id, frozen, fields, undefined)
     try {
-      validate = ajv.compile(json)
+      return new IdentitySchema(id, frozen, fields, compileValidator(frozen))
     } catch (cause) {
       return fail(`not a valid JSON Schema: ${(cause as Error).message}`)
     }
-    return new IdentitySchema(id, deepFreeze(structuredClone(json)), fields, validate)
   }
 
   /** Validates traits; messages are keyed by node name (`traits.name.first`). */
   validateTraits(traits: unknown): FieldMessages {
+    this.#validate ??= compileValidator(this.json)
     if (this.#validate({ traits })) return {}
     const messages: FieldMessages = {}
     for (const error of this.#validate.errors ?? []) {
@@ -171,9 +169,25 @@ export async function loadIdentitySchema(file: string): Promise<IdentitySchema> 
   return IdentitySchema.compile(json, file)
 }
 
-/** The default schema, compiled once per server. */
+/**
+ * The default schema. Known to be valid, so its validator is compiled at the first registration:
+ * loading and compiling ajv costs about 100–200 ms on a busy 2-core machine, which a start without
+ * `--identity-schema` does not pay.
+ */
 export function defaultIdentitySchema(): IdentitySchema {
-  return IdentitySchema.compile(EMAIL_SCHEMA, 'the default schema')
+  return IdentitySchema.compile(EMAIL_SCHEMA, 'the default schema', SCHEMA_ID, true)
+}
+
+/** ajv is CommonJS: required when first needed, so importing this module loads none of it. */
+const require = createRequire(import.meta.url)
+
+function compileValidator(json: Readonly<Record<string, unknown>>): ValidateFunction {
+  const { Ajv } = require('ajv') as typeof import('ajv')
+  const formats = require('ajv-formats') as typeof import('ajv-formats')
+  // Not strict: schemas carry Kratos' `ory.sh/kratos` keyword (a name ajv could not register) and others it ignores.
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true })
+  formats.default(ajv)
+  return ajv.compile(json)
 }
 
 /** A value by its path into nested objects. */
