@@ -94,3 +94,24 @@ test('a failed write rejects with ERR_IDENTITY_STORE and takes the identity back
   assert.equal(store.size, 0)
 })
 import { tempDir } from '../helpers/temp-dir.js'
+
+test('a version 1 store (email identities) is read as version 2 and written back so', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  const passwordHash = await someHash()
+  const old = {
+    id: '11111111-1111-4111-8111-111111111111',
+    email: 'Old@Example.org',
+    identifier: 'old@example.org',
+    passwordHash,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    addressIds: { verifiable: '22222222-2222-4222-8222-222222222222', recovery: '33333333-3333-4333-8333-333333333333' },
+  }
+  writeFileSync(file, JSON.stringify({ version: 1, identities: [old] }))
+  const store = await IdentityStore.open(file)
+  const record = store.findByIdentifier('old@example.org')
+  assert.deepEqual(record?.traits, { email: 'Old@Example.org' })
+  assert.equal(record?.passwordHash, passwordHash)
+  assert.deepEqual(record?.verifiableAddresses.map((a) => [a.id, a.value, a.verified]), [[old.addressIds.verifiable, 'old@example.org', false]])
+  assert.deepEqual(record?.recoveryAddresses.map((a) => a.id), [old.addressIds.recovery])
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { version: number }).version, 2)
+})
