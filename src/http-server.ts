@@ -6,12 +6,12 @@ import { ProxyError } from './errors.js'
  * Binds a server, turning bind failures into an `ERR_LISTEN` error that names the port and what
  * to do (the CLI prints it on one line and exits with 2).
  */
-export function listen(server: NetServer, port: number, host: string | undefined): Promise<void> {
+export function listen(server: NetServer, port: number, host: string | undefined, flag = '--port'): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const reason =
         error.code === 'EADDRINUSE'
-          ? `port ${port} is already in use; stop what runs there or pass --port`
+          ? `port ${port} is already in use; stop what runs there or pass ${flag}`
           : error.code === 'EACCES'
             ? `no permission to listen on port ${port}; use a port above 1023`
             : `cannot listen on port ${port}: ${error.message}`

@@ -11,7 +11,7 @@ export default class IdentityServer extends Command {
   static override summary = 'Run the built-in Ory-compatible identity server on its own (development only).'
 
   static override description = [
-    "A local stand-in for Ory's public identity API (Kratos): registration and login with traits.email + password (browser and API flows), logout, /sessions/whoami, and sign-up and sign-in pages at /ui/registration and /ui/login.",
+    "A local stand-in for Ory's identity API (Kratos): registration, login, settings, recovery and verification by code (browser and API flows) for an identity schema with password credentials (default traits.email), logout, /sessions/whoami, and pages at /ui/*. Codes are \"sent\" to an outbox: one line each on stderr, and Kratos' GET /admin/courier/messages on the admin port.",
     '',
     'Point the basePath of Ory\'s SDKs, or --sdk-url of "ory-proxy start", at the printed URL. Identities live in memory unless --identity-store names a file; sessions always live in memory.',
   ].join('\n')
@@ -29,6 +29,16 @@ export default class IdentityServer extends Command {
       default: 4433,
       min: 1,
       max: 65_535,
+    }),
+    'admin-port': Flags.integer({
+      summary: "Port of the admin listener (127.0.0.1): Kratos' admin paths and the outbox page, with the admin token.",
+      default: 4434,
+      min: 1,
+      max: 65_535,
+    }),
+    'identity-schema': Flags.string({
+      summary: 'Kratos identity schema (JSON): traits, the password identifier, verification and recovery addresses.',
+      defaultHelp: shown('traits.email'),
     }),
     'identity-store': Flags.string({
       summary: 'JSON file to keep identities in (written atomically; created if missing).',
@@ -51,6 +61,8 @@ export default class IdentityServer extends Command {
     const logger = createLogger()
     const server = await startBuiltInIdentity({
       port: flags.port,
+      adminPort: flags['admin-port'],
+      schemaFile: flags['identity-schema'],
       storeFile: flags['identity-store'],
       baseUrl: flags['base-url'],
       sessionLifetimeMs,
@@ -65,7 +77,8 @@ export default class IdentityServer extends Command {
         `  sign up:  ${server.url}/ui/registration`,
         `  sign in:  ${server.url}/ui/login`,
         `  SDKs:     basePath ${server.url}`,
-        `  admin:    DELETE ${server.url}/admin/sessions/<id> with "Authorization: Bearer ${server.adminToken}"`,
+        `  admin:    ${server.adminUrl} (GET /admin/courier/messages, DELETE /admin/sessions/<id>) with "Authorization: Bearer ${server.adminToken}"`,
+        `  outbox:   ${server.adminUrl}/courier (any user name, the admin token as password)`,
         '',
       ].join('\n'),
     )

@@ -96,6 +96,10 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       summary: 'Without --project/--sdk-url: JSON file the built-in identity server keeps identities in.',
       defaultHelp: shown('memory'),
     }),
+    'identity-schema': Flags.string({
+      summary: 'Without --project/--sdk-url: Kratos identity schema (JSON) for the built-in identity server.',
+      defaultHelp: shown('traits.email'),
+    }),
     workspace: Flags.string({
       summary: 'Ory Network workspace ID or name (or the start of either), to narrow the project search.',
       env: 'ORY_WORKSPACE',
@@ -240,7 +244,11 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
         logger,
       },
       async (selected) => {
-        const { endpoint, identity } = await endpointOrBuiltIn(selected, flags['identity-store'], logger)
+        const { endpoint, identity } = await endpointOrBuiltIn(
+          selected,
+          { storeFile: flags['identity-store'], schemaFile: flags['identity-schema'] },
+          logger,
+        )
         try {
           const config = buildConfig({
             applicationUrl,

@@ -8,6 +8,8 @@ export const MAX_BODY_BYTES = 64 * 1024
 /** A submitted form, urlencoded or JSON, read by field name (`traits.email` finds `{"traits":{"email":…}}` too). */
 export interface SubmittedForm {
   get(name: string): string | undefined
+  /** The whole body when it was JSON (typed values: traits may be booleans and numbers). */
+  readonly json: Readonly<Record<string, unknown>> | undefined
 }
 
 export type BodyResult = { readonly form: SubmittedForm } | { readonly error: KratosErrorBody }
@@ -130,7 +132,7 @@ export class Exchange {
     const text = Buffer.concat(chunks).toString('utf8')
     if (type === 'application/x-www-form-urlencoded') {
       const params = new URLSearchParams(text)
-      return { form: { get: (name) => params.get(name) ?? undefined } }
+      return { form: { get: (name) => params.get(name) ?? undefined, json: undefined } }
     }
     let body: unknown
     try {
@@ -141,7 +143,8 @@ export class Exchange {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return { error: errors.badRequest('The request body must be a JSON object.') }
     }
-    return { form: { get: (name) => lookup(body as Record<string, unknown>, name) } }
+    const json = body as Record<string, unknown>
+    return { form: { get: (name) => lookup(json, name), json } }
   }
 
   #tooLarge(): BodyResult {

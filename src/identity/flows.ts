@@ -20,32 +20,52 @@ export interface FlowRecord {
   readonly csrfSecret: string | undefined
   /** Browser flows: the masked token the form carries; '' for API flows, as Kratos sends it. */
   readonly csrfToken: string
+  /** Settings: whose settings these are (the flow works only for a session of this identity). */
+  readonly identityId: string | undefined
   /** What the last submission left behind for the next render. */
   outcome: FlowOutcome
+  /** Recovery and verification: the code sent, once one was. */
+  challenge: CodeChallenge | undefined
+  /** Recovery and verification: code submissions so far (Kratos allows five per flow). */
+  submissions: number
+}
+
+/** A one-time code sent for a recovery or verification flow; only its hash is kept. */
+export interface CodeChallenge {
+  /** The address it went to (lower-cased). */
+  readonly address: string
+  /** The identity that address belongs to; undefined when nobody has it (nothing was sent then). */
+  readonly identityId: string | undefined
+  readonly codeHash: string | undefined
+  readonly expiresAt: number
 }
 
 /** The mutable part of a flow: its state after the last submission. */
 export interface FlowOutcome {
-  readonly state: 'choose_method' | 'passed_challenge'
+  readonly state: FlowState
   readonly updatedAt: number
   readonly messages: readonly UiText[]
   /** Messages by node name (`traits.email`, `password`, …). */
   readonly nodeMessages: Readonly<Record<string, readonly UiText[]>>
   /** Values echoed back into the form after a failed submission; never the password. */
-  readonly values: Readonly<Record<string, string>>
-  readonly active: 'password' | undefined
+  readonly values: Readonly<Record<string, unknown>>
+  readonly active: 'password' | 'profile' | 'code' | undefined
 }
+
+/** Kratos' flow states: login and registration `choose_method` → `passed_challenge`; settings `show_form` → `success`; recovery and verification `choose_method` → `sent_email` → `passed_challenge`. */
+export type FlowState = 'choose_method' | 'sent_email' | 'passed_challenge' | 'show_form' | 'success'
 
 /** What a caller decides about a new flow; ids, times and the outcome are the store's. */
 export type NewFlow = Pick<FlowRecord, 'kind' | 'type' | 'requestUrl' | 'returnTo' | 'refresh' | 'csrfSecret' | 'csrfToken'> & {
   readonly messages?: readonly UiText[]
+  readonly identityId?: string | undefined
 }
 
 /** Flows kept at most; each anonymous visit to an init endpoint creates one. */
 const MAX_FLOWS = 20_000
 
 /**
- * Login and registration flows in memory. An expired flow is kept as long again as it lived, so a
+ * Self-service flows in memory. An expired flow is kept as long again as it lived, so a
  * late submission is told "expired" (with a fresh flow) rather than "not found".
  */
 export class FlowStore {
@@ -69,8 +89,11 @@ export class FlowStore {
       refresh: fields.refresh,
       csrfSecret: fields.csrfSecret,
       csrfToken: fields.csrfToken,
+      identityId: fields.identityId,
+      challenge: undefined,
+      submissions: 0,
       outcome: {
-        state: 'choose_method',
+        state: fields.kind === 'settings' ? 'show_form' : 'choose_method',
         updatedAt: now,
         messages: fields.messages ?? [],
         nodeMessages: {},

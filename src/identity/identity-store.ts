@@ -1,28 +1,79 @@
 import { randomUUID } from 'node:crypto'
 import { isPasswordHash } from './password.js'
+import type { TraitAddresses } from './schema.js'
 import { StoreFile, storeError } from './store-file.js'
 
-/** One registered person: the `traits.email` + password identity schema. */
+/** An address the schema marks for verification (Kratos' `verifiable_addresses[]`). */
+export interface VerifiableAddress {
+  readonly id: string
+  /** Lower-cased and trimmed. */
+  readonly value: string
+  readonly verified: boolean
+  /** ISO 8601, when `verified`. */
+  readonly verifiedAt?: string
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+/** An address the schema marks for recovery (Kratos' `recovery_addresses[]`). */
+export interface RecoveryAddress {
+  readonly id: string
+  readonly value: string
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+/** One person: traits under the identity schema, a password, and the addresses the schema derives. */
 export interface IdentityRecord {
   readonly id: string
-  /** `traits.email` as the person typed it (trimmed). */
-  readonly email: string
-  /** The login identifier: the email, lower-cased (Kratos matches email identifiers case-insensitively). */
-  readonly identifier: string
+  readonly schemaId: string
+  readonly traits: Readonly<Record<string, unknown>>
+  /** Password login identifiers, lower-cased (Kratos matches identifiers case-insensitively). */
+  readonly identifiers: readonly string[]
   readonly passwordHash: string
   /** ISO 8601. */
   readonly createdAt: string
-  /** Ids of the verifiable and recovery address entries Kratos lists for the email. */
-  readonly addressIds: { readonly verifiable: string; readonly recovery: string }
+  readonly updatedAt: string
+  readonly verifiableAddresses: readonly VerifiableAddress[]
+  readonly recoveryAddresses: readonly RecoveryAddress[]
 }
 
-/** What {@link IdentityStore.create} reports when the identifier is taken. */
+/** What {@link IdentityStore.create} and {@link IdentityStore.update} report when an identifier is taken. */
 export const DUPLICATE = Symbol('duplicate identifier')
 
-const FORMAT_VERSION = 1
+const FORMAT_VERSION = 2
 
 /**
- * Identities in memory, optionally mirrored to a JSON file (`--identity-store`). An identifier is
+ * The record for `traits` after a change: identifiers and addresses derived anew, keeping the id
+ * and verification of every address whose value did not change (a changed address is a new,
+ * unverified one, as in Kratos).
+ */
+export function withTraits(
+  previous: Pick<IdentityRecord, 'verifiableAddresses' | 'recoveryAddresses'> | undefined,
+  traits: Readonly<Record<string, unknown>>,
+  addresses: TraitAddresses,
+  now: number,
+): Pick<IdentityRecord, 'traits' | 'identifiers' | 'verifiableAddresses' | 'recoveryAddresses'> {
+  const at = new Date(now).toISOString()
+  const verifiable = addresses.verifiable.map(
+    (value): VerifiableAddress =>
+      previous?.verifiableAddresses.find((a) => a.value === value) ?? {
+        id: randomUUID(),
+        value,
+        verified: false,
+        createdAt: at,
+        updatedAt: at,
+      },
+  )
+  const recovery = addresses.recovery.map(
+    (value): RecoveryAddress =>
+      previous?.recoveryAddresses.find((a) => a.value === value) ?? { id: randomUUID(), value, createdAt: at, updatedAt: at },
+  )
+  return { traits, identifiers: addresses.identifiers, verifiableAddresses: verifiable, recoveryAddresses: recovery }
+}
+
+/**
+ * Identities in memory, optionally mirrored to a JSON file (`--identity-store`). Identifiers are
  * claimed synchronously, before any write starts, so two concurrent registrations of one email
  * cannot both succeed.
  */
@@ -38,7 +89,8 @@ export class IdentityStore {
   /**
    * Opens the store: in memory without `path`; otherwise loads the file, or creates it when it does
    * not exist (so a bad path fails at start, not at the first sign-up). Rejects with
-   * `ERR_IDENTITY_STORE` when the file cannot be read, parsed or written.
+   * `ERR_IDENTITY_STORE` when the file cannot be read, parsed or written. A version 1 file (email
+   * identities) is read and written back as version 2.
    */
   static async open(path?: string): Promise<IdentityStore> {
     const store = new IdentityStore(path)
@@ -46,7 +98,11 @@ export class IdentityStore {
     if (file === undefined) return store
     const text = await file.read()
     if (text === undefined) await file.save()
-    else for (const record of parseStore(text, file.path)) store.#add(record)
+    else {
+      const { version, records } = parseStore(text, file.path)
+      for (const record of records) store.#index(record)
+      if (version !== FORMAT_VERSION) await file.save()
+    }
     return store
   }
 
@@ -67,30 +123,56 @@ export class IdentityStore {
     return this.#byIdentifier.get(identifier)
   }
 
+  /** The identity with this recovery address (lower-cased), if any. */
+  findByRecoveryAddress(value: string): IdentityRecord | undefined {
+    for (const identity of this.#byId.values()) if (identity.recoveryAddresses.some((a) => a.value === value)) return identity
+    return undefined
+  }
+
+  /** The identity with this verifiable address (lower-cased), if any. */
+  findByVerifiableAddress(value: string): IdentityRecord | undefined {
+    for (const identity of this.#byId.values()) if (identity.verifiableAddresses.some((a) => a.value === value)) return identity
+    return undefined
+  }
+
   /**
    * Adds an identity and, with a file, resolves once it is on disk. Returns {@link DUPLICATE} when
-   * the identifier is taken. A failed write takes the identity back out and rejects.
+   * an identifier is taken. A failed write takes the identity back out and rejects.
    */
-  async create(fields: { email: string; identifier: string; passwordHash: string; now: number }): Promise<IdentityRecord | typeof DUPLICATE> {
-    if (this.#byIdentifier.has(fields.identifier)) return DUPLICATE
-    const record: IdentityRecord = {
-      id: randomUUID(),
-      email: fields.email,
-      identifier: fields.identifier,
-      passwordHash: fields.passwordHash,
-      createdAt: new Date(fields.now).toISOString(),
-      addressIds: { verifiable: randomUUID(), recovery: randomUUID() },
-    }
-    this.#add(record)
-    if (this.#file === undefined) return record
+  async create(fields: Omit<IdentityRecord, 'id' | 'createdAt' | 'updatedAt'> & { readonly now: number }): Promise<IdentityRecord | typeof DUPLICATE> {
+    const { now, ...rest } = fields
+    if (rest.identifiers.some((identifier) => this.#byIdentifier.has(identifier))) return DUPLICATE
+    const at = new Date(now).toISOString()
+    const record: IdentityRecord = { id: randomUUID(), ...rest, createdAt: at, updatedAt: at }
+    this.#index(record)
     try {
-      await this.#file.save()
+      await this.#file?.save()
     } catch (error) {
-      this.#byId.delete(record.id)
-      this.#byIdentifier.delete(record.identifier)
+      this.#unindex(record)
       throw error
     }
     return record
+  }
+
+  /**
+   * Replaces an identity (same id) and, with a file, resolves once it is on disk. Returns
+   * {@link DUPLICATE} when a new identifier belongs to someone else. A failed write restores the
+   * previous record and rejects.
+   */
+  async update(next: IdentityRecord): Promise<IdentityRecord | typeof DUPLICATE> {
+    const previous = this.#byId.get(next.id)
+    if (previous === undefined) throw storeError(`identity ${next.id} does not exist`)
+    if (next.identifiers.some((identifier) => (this.#byIdentifier.get(identifier)?.id ?? next.id) !== next.id)) return DUPLICATE
+    this.#unindex(previous)
+    this.#index(next)
+    try {
+      await this.#file?.save()
+    } catch (error) {
+      this.#unindex(next)
+      this.#index(previous)
+      throw error
+    }
+    return next
   }
 
   /** Resolves once pending writes are done. */
@@ -98,9 +180,16 @@ export class IdentityStore {
     await this.#file?.idle()
   }
 
-  #add(record: IdentityRecord): void {
+  #index(record: IdentityRecord): void {
     this.#byId.set(record.id, record)
-    this.#byIdentifier.set(record.identifier, record)
+    for (const identifier of record.identifiers) this.#byIdentifier.set(identifier, record)
+  }
+
+  #unindex(record: IdentityRecord): void {
+    this.#byId.delete(record.id)
+    for (const identifier of record.identifiers) {
+      if (this.#byIdentifier.get(identifier)?.id === record.id) this.#byIdentifier.delete(identifier)
+    }
   }
 
   #serialize(): string {
@@ -109,7 +198,7 @@ export class IdentityStore {
 }
 
 /** Reads a store file back, refusing anything this code did not write (a hand edit gone wrong). */
-function parseStore(text: string, path: string): IdentityRecord[] {
+function parseStore(text: string, path: string): { version: number; records: IdentityRecord[] } {
   let data: unknown
   try {
     data = JSON.parse(text)
@@ -117,17 +206,59 @@ function parseStore(text: string, path: string): IdentityRecord[] {
     throw storeError(`${path} is not JSON: ${(cause as Error).message}`, cause)
   }
   const store = data as { version?: unknown; identities?: unknown }
-  if (typeof data !== 'object' || data === null || store.version !== FORMAT_VERSION || !Array.isArray(store.identities)) {
+  if (typeof data !== 'object' || data === null || (store.version !== 1 && store.version !== FORMAT_VERSION) || !Array.isArray(store.identities)) {
     throw storeError(`${path} is not an ory-proxy identity store (version ${FORMAT_VERSION})`)
   }
   const seen = new Set<string>()
-  return store.identities.map((entry: unknown, index: number) => {
-    if (!isRecord(entry) || seen.has(entry.identifier)) {
+  const records = store.identities.map((entry: unknown, index: number) => {
+    const record = store.version === 1 && isVersion1(entry) ? fromVersion1(entry) : entry
+    if (!isRecord(record) || record.identifiers.some((identifier) => seen.has(identifier))) {
       throw storeError(`${path}: identity #${index + 1} is malformed or a duplicate`)
     }
-    seen.add(entry.identifier)
-    return entry
+    for (const identifier of record.identifiers) seen.add(identifier)
+    return record
   })
+  return { version: store.version, records }
+}
+
+/** Version 1 held `traits.email` identities only. */
+interface Version1Record {
+  readonly id: string
+  readonly email: string
+  readonly identifier: string
+  readonly passwordHash: string
+  readonly createdAt: string
+  readonly addressIds: { readonly verifiable: string; readonly recovery: string }
+}
+
+function isVersion1(value: unknown): value is Version1Record {
+  const record = value as Partial<Version1Record> | null
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.id === 'string' &&
+    typeof record.email === 'string' &&
+    typeof record.identifier === 'string' &&
+    typeof record.passwordHash === 'string' &&
+    typeof record.createdAt === 'string' &&
+    typeof record.addressIds?.verifiable === 'string' &&
+    typeof record.addressIds.recovery === 'string'
+  )
+}
+
+function fromVersion1(old: Version1Record): IdentityRecord {
+  const at = old.createdAt
+  return {
+    id: old.id,
+    schemaId: 'default',
+    traits: { email: old.email },
+    identifiers: [old.identifier],
+    passwordHash: old.passwordHash,
+    createdAt: at,
+    updatedAt: at,
+    verifiableAddresses: [{ id: old.addressIds.verifiable, value: old.identifier, verified: false, createdAt: at, updatedAt: at }],
+    recoveryAddresses: [{ id: old.addressIds.recovery, value: old.identifier, createdAt: at, updatedAt: at }],
+  }
 }
 
 function isRecord(value: unknown): value is IdentityRecord {
@@ -136,12 +267,18 @@ function isRecord(value: unknown): value is IdentityRecord {
     typeof record === 'object' &&
     record !== null &&
     typeof record.id === 'string' &&
-    typeof record.email === 'string' &&
-    typeof record.identifier === 'string' &&
+    typeof record.schemaId === 'string' &&
+    typeof record.traits === 'object' &&
+    record.traits !== null &&
+    Array.isArray(record.identifiers) &&
+    record.identifiers.every((identifier) => typeof identifier === 'string') &&
     typeof record.passwordHash === 'string' &&
     isPasswordHash(record.passwordHash) &&
     typeof record.createdAt === 'string' &&
-    typeof record.addressIds?.verifiable === 'string' &&
-    typeof record.addressIds.recovery === 'string'
+    typeof record.updatedAt === 'string' &&
+    Array.isArray(record.verifiableAddresses) &&
+    record.verifiableAddresses.every((a) => typeof a?.id === 'string' && typeof a.value === 'string' && typeof a.verified === 'boolean') &&
+    Array.isArray(record.recoveryAddresses) &&
+    record.recoveryAddresses.every((a) => typeof a?.id === 'string' && typeof a.value === 'string')
   )
 }

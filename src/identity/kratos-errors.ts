@@ -73,8 +73,27 @@ export const errors = {
       reason:
         kind === 'login'
           ? 'A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?'
-          : 'A valid session was detected and thus registration is not possible.',
+          : `A valid session was detected and thus ${kind} is not possible.`,
     }),
+  /** Settings outside the privileged window: where to re-authenticate (a refresh login that comes back). */
+  refreshRequired: (redirectTo: string) =>
+    kratosError(
+      403,
+      {
+        id: 'session_refresh_required',
+        reason: 'The login session is too old and thus not allowed to update these fields. Please re-authenticate.',
+      },
+      { redirect_browser_to: redirectTo },
+    ),
+  /** A settings flow submitted with another person's session. */
+  identityMismatch: () =>
+    kratosError(403, {
+      id: 'security_identity_mismatch',
+      reason: 'You must restart the flow because the resumable session was initiated by another person.',
+    }),
+  /** Kratos' answer to a code flow's sixth submission; `continue_with` names the fresh flow. */
+  codeTooOften: (continueWith: readonly unknown[]) =>
+    kratosError(400, { reason: 'The request was submitted too often. Please request another code.' }, { continue_with: continueWith }),
   returnToForbidden: (returnTo: string) =>
     kratosError(400, {
       id: 'self_service_flow_return_to_forbidden',
@@ -90,7 +109,7 @@ export const errors = {
       details: browser ? { redirect_to: restartUrl } : { api: restartUrl },
     }),
   /** Submitting an expired flow: `use_flow_id` names the replacement, which carries the expiry message. */
-  flowExpired: (expiredAt: number, now: number, replacementId: string) =>
+  flowExpired: (expiredAt: number, now: number, replacementId: string, continueWith?: readonly unknown[]) =>
     kratosError(
       410,
       {
@@ -103,6 +122,7 @@ export const errors = {
         // Deprecated in Kratos in favour of expired_at; a Go duration in nanoseconds.
         since: Math.max(0, now - expiredAt) * 1_000_000,
         use_flow_id: replacementId,
+        ...(continueWith === undefined ? {} : { continue_with: continueWith }),
       },
     ),
   notFound: (reason: string) => kratosError(404, { reason }),

@@ -1,50 +1,82 @@
 import type { IdentityContext } from './context.js'
 import type { Exchange } from './exchange.js'
+import { adminAuthorized, adminUnauthorized, getCourierMessage, listCourierMessages, outboxPageHandler, revokeSession } from './handlers/admin.js'
 import { createBrowserLogout, performApiLogout, performBrowserLogout } from './handlers/logout.js'
+import { getSchema, listSchemas } from './handlers/schemas.js'
 import { getFlow, initFlow, submitFlow } from './handlers/self-service.js'
-import { revokeSession, whoami } from './handlers/sessions.js'
+import { whoami } from './handlers/sessions.js'
 import { errorPageHandler, errorReportHandler, flowPageHandler, welcomeHandler } from './handlers/ui.js'
-import { IDENTITY_SCHEMA, SCHEMA_PATH_ID } from './schema.js'
+import type { FlowKind } from './texts.js'
 
 export type Handler = (ctx: IdentityContext, ex: Exchange) => void | Promise<void>
-type Methods = Readonly<Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>>
+export type Methods = Readonly<Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>>
 
 const health: Handler = (_ctx, ex) => ex.json(200, { status: 'ok' })
 
-/** Kratos' public API paths this server implements, plus the UI pages and one admin endpoint. */
-const EXACT = new Map<string, Methods>([
-  ['/self-service/login/browser', { GET: initFlow('login', 'browser') }],
-  ['/self-service/login/api', { GET: initFlow('login', 'api') }],
-  ['/self-service/login/flows', { GET: getFlow('login') }],
-  ['/self-service/login', { POST: submitFlow('login') }],
-  ['/self-service/registration/browser', { GET: initFlow('registration', 'browser') }],
-  ['/self-service/registration/api', { GET: initFlow('registration', 'api') }],
-  ['/self-service/registration/flows', { GET: getFlow('registration') }],
-  ['/self-service/registration', { POST: submitFlow('registration') }],
+/** Kratos' self-service paths for one flow kind, and its page. */
+function selfService(kind: FlowKind): Array<[string, Methods]> {
+  return [
+    [`/self-service/${kind}/browser`, { GET: initFlow(kind, 'browser') }],
+    [`/self-service/${kind}/api`, { GET: initFlow(kind, 'api') }],
+    [`/self-service/${kind}/flows`, { GET: getFlow(kind) }],
+    [`/self-service/${kind}`, { POST: submitFlow(kind) }],
+    [`/ui/${kind}`, { GET: flowPageHandler(kind) }],
+  ]
+}
+
+/** Kratos' public API paths this server implements, plus the UI pages. No `/admin` path is here. */
+const PUBLIC = new Map<string, Methods>([
+  ...selfService('login'),
+  ...selfService('registration'),
+  ...selfService('settings'),
+  ...selfService('recovery'),
+  ...selfService('verification'),
   ['/self-service/logout/browser', { GET: createBrowserLogout }],
   ['/self-service/logout', { GET: performBrowserLogout }],
   ['/self-service/logout/api', { DELETE: performApiLogout }],
   ['/self-service/errors', { GET: errorReportHandler }],
   ['/sessions/whoami', { GET: whoami }],
-  [`/schemas/${SCHEMA_PATH_ID}`, { GET: (_ctx, ex) => ex.json(200, IDENTITY_SCHEMA) }],
+  ['/schemas', { GET: listSchemas }],
   ['/health/alive', { GET: health }],
   ['/health/ready', { GET: health }],
-  ['/ui/login', { GET: flowPageHandler('login') }],
-  ['/ui/registration', { GET: flowPageHandler('registration') }],
   ['/ui/welcome', { GET: welcomeHandler }],
   ['/ui/error', { GET: errorPageHandler }],
 ])
+const SCHEMA: Methods = { GET: getSchema }
 
-const ADMIN_SESSIONS: Methods = { DELETE: revokeSession }
+/** The admin listener: Kratos' admin paths (behind the admin token) and the outbox page. */
+const ADMIN = new Map<string, Methods>([
+  ['/admin/courier/messages', { GET: listCourierMessages }],
+  ['/courier', { GET: outboxPageHandler }],
+])
+const ADMIN_MESSAGE: Methods = { GET: getCourierMessage }
+const ADMIN_SESSION: Methods = { DELETE: revokeSession }
+const ADMIN_HEALTH = new Map<string, Methods>([
+  ['/health/alive', { GET: health }],
+  ['/health/ready', { GET: health }],
+])
 
-/**
- * The handlers for a path, by method; undefined when nothing lives there. HEAD is answered as GET
- * (Node drops the body).
- */
-export function routeFor(path: string): Methods | undefined {
-  return EXACT.get(path) ?? (path.startsWith('/admin/sessions/') ? ADMIN_SESSIONS : undefined)
+/** The handlers for a public path, by method; undefined when nothing lives there. */
+export function publicRoute(path: string): Methods | undefined {
+  return PUBLIC.get(path) ?? (path.startsWith('/schemas/') ? SCHEMA : undefined)
 }
 
+/** The handlers for an admin listener path; everything but health needs the admin token. */
+export function adminRoute(path: string): Methods | undefined {
+  return (
+    ADMIN_HEALTH.get(path) ??
+    ADMIN.get(path) ??
+    (path.startsWith('/admin/courier/messages/') ? ADMIN_MESSAGE : path.startsWith('/admin/sessions/') ? ADMIN_SESSION : undefined)
+  )
+}
+
+/** Wraps the admin routes' handlers in the token check (health stays open, for readiness probes). */
+export function guarded(path: string, handler: Handler): Handler {
+  if (ADMIN_HEALTH.has(path)) return handler
+  return (ctx, ex) => (adminAuthorized(ctx, ex) ? handler(ctx, ex) : adminUnauthorized(ex))
+}
+
+/** HEAD is answered as GET (Node drops the body). */
 export function handlerFor(methods: Methods, method: string): Handler | undefined {
   return methods[(method === 'HEAD' ? 'GET' : method) as keyof Methods]
 }

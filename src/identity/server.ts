@@ -14,7 +14,9 @@ import { FlowStore } from './flows.js'
 import { IdentityStore } from './identity-store.js'
 import { errors } from './kratos-errors.js'
 import { decoyHash } from './password.js'
-import { allowedMethods, handlerFor, routeFor } from './routes.js'
+import { Outbox } from './outbox.js'
+import { adminRoute, allowedMethods, guarded, handlerFor, publicRoute, type Methods } from './routes.js'
+import { defaultIdentitySchema, type IdentitySchema } from './schema.js'
 import { SessionStore } from './sessions.js'
 
 /** Named defaults (the CLI flags read them from here). */
@@ -26,12 +28,20 @@ export const IDENTITY_DEFAULTS = Object.freeze({
   sessionLifetimeMs: 24 * 60 * 60 * 1000,
   /** Kratos' default `selfservice.flows.*.lifespan`. */
   flowLifetimeMs: 60 * 60 * 1000,
+  /** Kratos' default `selfservice.flows.settings.privileged_session_max_age`. */
+  privilegedMs: 15 * 60 * 1000,
+  /** Kratos' default `selfservice.methods.code.config.lifespan`. */
+  codeLifetimeMs: 15 * 60 * 1000,
   shutdownMs: 5_000,
 })
 
 export interface IdentityServerOptions {
   /** 0 picks a free port. Default 4433. */
   readonly port?: number | undefined
+  /** The admin listener's port (Kratos' admin API: courier messages, sessions); 0 (the default) picks a free one; the CLI's default is Kratos' 4434. */
+  readonly adminPort?: number | undefined
+  /** The identity schema (see `loadIdentitySchema`); default: `traits.email` as the password identifier. */
+  readonly schema?: IdentitySchema | undefined
   /** Default 127.0.0.1: a development server is not for the network. */
   readonly host?: string | undefined
   /** The URL browsers reach this server at, when it is not `http://<host>:<port>` (standalone use behind another name). */
@@ -40,8 +50,14 @@ export interface IdentityServerOptions {
   readonly storeFile?: string | undefined
   readonly sessionLifetimeMs?: number | undefined
   readonly flowLifetimeMs?: number | undefined
-  /** Bearer token for `DELETE /admin/sessions/<id>`; random by default. */
+  /** How long after signing in a session may change the password and protected traits. Default 15 minutes. */
+  readonly privilegedMs?: number | undefined
+  /** How long a recovery or verification code is valid. Default 15 minutes. */
+  readonly codeLifetimeMs?: number | undefined
+  /** Bearer token for the admin listener; random by default. */
   readonly adminToken?: string | undefined
+  /** Where each courier message is announced (one line with the code); default: the logger's info. */
+  readonly announce?: ((line: string) => void) | undefined
   /** The clock, in ms (tests move it instead of sleeping). */
   readonly now?: (() => number) | undefined
   readonly logger?: Logger | undefined
@@ -51,6 +67,9 @@ export interface IdentityServerHandle {
   /** The origin every URL the server generates starts with (its base URL). */
   readonly url: string
   readonly port: number
+  /** The admin listener's origin (`http://127.0.0.1:<admin port>`): Kratos' admin paths, never behind the proxy. */
+  readonly adminUrl: string
+  readonly adminPort: number
   readonly adminToken: string
   /** The identity store file, or undefined when identities live only in memory. */
   readonly storeFile: string | undefined
@@ -59,22 +78,25 @@ export interface IdentityServerHandle {
 }
 
 /**
- * Starts the built-in Ory-compatible identity server: Kratos' public self-service API for
- * `traits.email` + password (browser and API login, registration, logout, whoami), with server-
- * rendered pages at `/ui/*`. It behaves like Ory Network towards browsers (absolute URLs on its own
+ * Starts the built-in Ory-compatible identity server: Kratos' public self-service API (browser and
+ * API login, registration, settings, recovery and verification by code, logout, whoami) for an
+ * identity schema with password credentials, with server-rendered pages at `/ui/*`; and, on a
+ * second loopback listener, Kratos' admin paths behind the admin token (courier messages,
+ * sessions) and the outbox page. It behaves like Ory Network towards browsers (absolute URLs on its own
  * origin, its own cookie domain, CSRF cookie plus token), so the proxy's rewrites run as online.
  *
  * @example const identity = await startIdentityServer({ port: 0 }) // identity.url: 'http://127.0.0.1:<port>'
  */
 export async function startIdentityServer(options: IdentityServerOptions = {}): Promise<IdentityServerHandle> {
-  const port = options.port ?? IDENTITY_DEFAULTS.port
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError(`--port must be an integer from 1 to 65535, got ${port}`)
-  }
+  const port = checkPort(options.port ?? IDENTITY_DEFAULTS.port, '--port')
+  const adminPort = checkPort(options.adminPort ?? 0, '--admin-port')
   const host = options.host ?? IDENTITY_DEFAULTS.host
   const configuredBase = options.baseUrl === undefined ? undefined : parseBaseUrl(options.baseUrl)
   const sessionLifetimeMs = positive(options.sessionLifetimeMs ?? IDENTITY_DEFAULTS.sessionLifetimeMs, 'the session lifespan')
   const flowLifetimeMs = positive(options.flowLifetimeMs ?? IDENTITY_DEFAULTS.flowLifetimeMs, 'the flow lifespan')
+  const privilegedMs = positive(options.privilegedMs ?? IDENTITY_DEFAULTS.privilegedMs, 'the privileged session window')
+  const codeLifetimeMs = positive(options.codeLifetimeMs ?? IDENTITY_DEFAULTS.codeLifetimeMs, 'the code lifespan')
+  const schema = options.schema ?? defaultIdentitySchema()
   const now = options.now ?? Date.now
   const logger = options.logger ?? silentLogger
   const identities = await IdentityStore.open(options.storeFile)
@@ -82,12 +104,17 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
   void decoyHash()
 
   let context: IdentityContext | undefined
-  const server = http.createServer(
-    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, requireHostHeader: true },
-    (req, res) => void handle(context!, req, res, now),
-  )
+  const server = createServer((req, res) => void handle(context!, publicRoute, req, res, now))
+  const admin = createServer((req, res) => void handle(context!, adminRoute, req, res, now, true))
   await listen(server, port, host)
+  try {
+    await listen(admin, adminPort, host, '--admin-port')
+  } catch (error) {
+    await drain(server, 0)
+    throw error
+  }
   const bound = (server.address() as AddressInfo).port
+  const adminBound = (admin.address() as AddressInfo).port
   const base = configuredBase ?? new URL(`http://${host.includes(':') ? `[${host}]` : host}:${bound}`)
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url')
   // Assigned before this continuation yields, so no request can see it unset.
@@ -95,33 +122,55 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
     origin: base.origin,
     base,
     defaultReturnUrl: `${base.origin}/ui/welcome`,
+    schema,
     identities,
     sessions: new SessionStore(sessionLifetimeMs),
     flows: new FlowStore(flowLifetimeMs),
     errorReports: new ErrorReports(),
     csrf: new CsrfTokens(base.origin),
     cookies: new CookieWriter(base),
+    outbox: new Outbox(options.announce ?? ((line) => logger.info(line))),
+    privilegedMs,
+    codeLifetimeMs,
     adminToken,
     logger,
   }
   let closing: Promise<void> | undefined
+  const adminUrl = `http://${host.includes(':') ? `[${host}]` : host}:${adminBound}`
   return {
     url: base.origin,
     port: bound,
+    adminUrl,
+    adminPort: adminBound,
     adminToken,
     storeFile: identities.path,
-    close: () => (closing ??= drain(server, IDENTITY_DEFAULTS.shutdownMs).then(() => identities.flush())),
+    close: () =>
+      (closing ??= Promise.all([drain(server, IDENTITY_DEFAULTS.shutdownMs), drain(admin, IDENTITY_DEFAULTS.shutdownMs)]).then(() =>
+        identities.flush(),
+      )),
   }
 }
 
-async function handle(ctx: IdentityContext, req: http.IncomingMessage, res: http.ServerResponse, now: () => number): Promise<void> {
+function createServer(listener: http.RequestListener): http.Server {
+  return http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, requireHostHeader: true }, listener)
+}
+
+async function handle(
+  ctx: IdentityContext,
+  route: (path: string) => Methods | undefined,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  now: () => number,
+  admin = false,
+): Promise<void> {
   const url = originFormUrl(req.url ?? '', ctx.origin)
   const ex = new Exchange(req, res, url ?? new URL('/', ctx.origin), now())
   try {
     if (url === undefined) return ex.error(errors.badRequest('The request target must be a path.'))
-    const methods = routeFor(url.pathname)
+    const methods = route(url.pathname)
     if (methods === undefined) return ex.error(errors.notFound(`Nothing is served at ${url.pathname}.`))
-    const handler = handlerFor(methods, req.method ?? '')
+    const found = handlerFor(methods, req.method ?? '')
+    const handler = found === undefined || !admin ? found : guarded(url.pathname, found)
     if (handler === undefined) {
       res.setHeader('allow', allowedMethods(methods))
       return ex.error(errors.methodNotAllowed(allowedMethods(methods)))
@@ -156,6 +205,11 @@ function parseBaseUrl(text: string): URL {
     throw new ConfigError(`--base-url must not have a path, query or fragment, got "${text}"`)
   }
   return url
+}
+
+function checkPort(port: number, name: string): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`${name} must be an integer from 1 to 65535, got ${port}`)
+  return port
 }
 
 function positive(ms: number, name: string): number {

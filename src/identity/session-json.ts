@@ -1,50 +1,52 @@
 import type { IdentityRecord } from './identity-store.js'
-import { SCHEMA_ID, SCHEMA_PATH_ID } from './schema.js'
 import type { SessionRecord } from './sessions.js'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /** An identity as Kratos' public API shows it (no credentials). */
 export function identityJson(identity: IdentityRecord, origin: string): Record<string, unknown> {
-  const at = identity.createdAt
   return {
     id: identity.id,
-    schema_id: SCHEMA_ID,
-    schema_url: `${origin}/schemas/${SCHEMA_PATH_ID}`,
+    schema_id: identity.schemaId,
+    schema_url: `${origin}/schemas/${Buffer.from(identity.schemaId).toString('base64url')}`,
     state: 'active',
-    state_changed_at: at,
-    traits: { email: identity.email },
-    // No courier here, so addresses stay unverified, as after a Kratos sign-up before the email link.
-    verifiable_addresses: [
-      {
-        id: identity.addressIds.verifiable,
-        value: identity.identifier,
-        verified: false,
-        via: 'email',
-        status: 'pending',
-        created_at: at,
-        updated_at: at,
-      },
-    ],
-    recovery_addresses: [{ id: identity.addressIds.recovery, value: identity.identifier, via: 'email', created_at: at, updated_at: at }],
+    state_changed_at: identity.createdAt,
+    traits: identity.traits,
+    verifiable_addresses: identity.verifiableAddresses.map((address) => ({
+      id: address.id,
+      value: address.value,
+      verified: address.verified,
+      via: 'email',
+      status: address.verified ? 'completed' : 'pending',
+      ...(address.verifiedAt === undefined ? {} : { verified_at: address.verifiedAt }),
+      created_at: address.createdAt,
+      updated_at: address.updatedAt,
+    })),
+    recovery_addresses: identity.recoveryAddresses.map((address) => ({
+      id: address.id,
+      value: address.value,
+      via: 'email',
+      created_at: address.createdAt,
+      updated_at: address.updatedAt,
+    })),
     metadata_public: null,
-    created_at: at,
-    updated_at: at,
+    created_at: identity.createdAt,
+    updated_at: identity.updatedAt,
     organization_id: null,
   }
 }
 
 /** A session as `/sessions/whoami` returns it. */
 export function sessionJson(session: SessionRecord, identity: IdentityRecord, origin: string): Record<string, unknown> {
-  const issued = iso(session.issuedAt)
+  const authenticated = iso(session.authenticatedAt)
   return {
     id: session.id,
     active: true,
     expires_at: iso(session.expiresAt),
-    authenticated_at: issued,
+    authenticated_at: authenticated,
     authenticator_assurance_level: 'aal1',
-    authentication_methods: [{ method: 'password', aal: 'aal1', completed_at: issued }],
-    issued_at: issued,
+    authentication_methods: [{ method: session.method, aal: 'aal1', completed_at: authenticated }],
+    issued_at: iso(session.issuedAt),
     identity: identityJson(identity, origin),
     devices: [
       {

@@ -16,9 +16,16 @@ export interface SessionRecord {
   readonly logoutToken: string
   readonly identityId: string
   readonly issuedAt: number
+  /** When the person last proved who they are (login, refresh login, recovery): the privileged window starts here. */
+  readonly authenticatedAt: number
+  /** How they did (Kratos' `authentication_methods[].method`). */
+  readonly method: AuthenticationMethod
   readonly expiresAt: number
   readonly device: SessionDevice
 }
+
+/** Kratos' names for the ways this server signs people in. */
+export type AuthenticationMethod = 'password' | 'code_recovery'
 
 /** Sessions kept at most; the oldest goes first (every session lives equally long). */
 const MAX_SESSIONS = 50_000
@@ -35,7 +42,7 @@ export class SessionStore {
     this.#lifetimeMs = lifetimeMs
   }
 
-  create(identityId: string, device: Omit<SessionDevice, 'id'>, now: number): SessionRecord {
+  create(identityId: string, device: Omit<SessionDevice, 'id'>, method: AuthenticationMethod, now: number): SessionRecord {
     const session: SessionRecord = {
       id: randomUUID(),
       // Ory's session token prefix, so the token is recognisable in logs and secret scanners.
@@ -43,6 +50,8 @@ export class SessionStore {
       logoutToken: `ory_lo_${randomBytes(32).toString('base64url')}`,
       identityId,
       issuedAt: now,
+      authenticatedAt: now,
+      method,
       expiresAt: now + this.#lifetimeMs,
       device: { id: randomUUID(), ...device },
     }

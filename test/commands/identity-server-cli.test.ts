@@ -20,7 +20,8 @@ test('identity-server --help lists its flags and exits 0', async () => {
 
 test('identity-server runs alone: prints where it listens, serves sign-up and whoami, SIGTERM exits 0', async (t) => {
   const port = await freePort()
-  const cli = await spawnCli(t, ['identity-server', '--port', String(port)], 'admin:')
+  const adminPort = await freePort()
+  const cli = await spawnCli(t, ['identity-server', '--port', String(port), '--admin-port', String(adminPort)], 'outbox:')
   const url = `http://127.0.0.1:${port}`
   assert.match(cli.stderr, new RegExp(`identity server \\(dev only, in-memory\\) on ${url}`))
   assert.match(cli.stderr, new RegExp(`sign up: {2}${url}/ui/registration`))
@@ -32,7 +33,10 @@ test('identity-server runs alone: prints where it listens, serves sign-up and wh
   const session = (await whoami.json()) as { id: string; identity: { traits: { email: string } } }
   assert.equal(session.identity.traits.email, 'cli@example.org')
   // The printed admin token works.
-  const revoked = await fetch(`${url}/admin/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } })
+  assert.match(cli.stderr, new RegExp(`admin: {4}http://127\\.0\\.0\\.1:${adminPort} `))
+  const revoke = `/admin/sessions/${session.id}`
+  assert.equal((await fetch(`${url}${revoke}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } })).status, 404, 'not on the public port')
+  const revoked = await fetch(`http://127.0.0.1:${adminPort}${revoke}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } })
   assert.equal(revoked.status, 204)
 
   cli.child.kill('SIGTERM')
@@ -44,7 +48,7 @@ test('identity-server --identity-store keeps identities across restarts; --base-
   const file = join(tempDir(t), 'identities.json')
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const first = await spawnCli(t, ['identity-server', '--port', String(port), '--identity-store', file], 'admin:')
+  const first = await spawnCli(t, ['identity-server', '--port', String(port), '--admin-port', String(await freePort()), '--identity-store', file], 'outbox:')
   assert.match(first.stderr, new RegExp(`dev only, identities in ${file}`))
   await registerUser(url, 'kept@example.org', PASSWORD)
   first.child.kill('SIGINT')
@@ -54,8 +58,8 @@ test('identity-server --identity-store keeps identities across restarts; --base-
   const base = `http://localhost:${port}`
   const second = await spawnCli(
     t,
-    ['identity-server', '--port', String(port), '--identity-store', file, '--base-url', base, '--session-lifespan', '90m'],
-    'admin:',
+    ['identity-server', '--port', String(port), '--admin-port', String(await freePort()), '--identity-store', file, '--base-url', base, '--session-lifespan', '90m'],
+    'outbox:',
   )
   assert.match(second.stderr, new RegExp(`on ${base}`))
   const jar = new CookieJar()
@@ -80,4 +84,24 @@ test('identity-server: bad input is one line on stderr and exit code 2', async (
   await expectIdentityServerError(['--port', String(busy.port)], /port \d+ is already in use/)
   await expectIdentityServerError(['--identity-store', corrupt, '--port', String(await freePort())], /--identity-store: .*corrupt\.json is not an ory-proxy identity store/)
   await expectIdentityServerError(['--identity-store', join(dir, 'missing', 'x.json'), '--port', String(await freePort())], /--identity-store: cannot write/)
+  await expectIdentityServerError(['--port', String(await freePort()), '--admin-port', String(busy.port)], /port \d+ is already in use; stop what runs there or pass --admin-port/)
+})
+
+test('identity-server --identity-schema: a file that is not a usable Kratos schema is one line on stderr and exit code 2', async (t) => {
+  const dir = tempDir(t)
+  const write = (name: string, text: string) => {
+    const file = join(dir, name)
+    writeFileSync(file, text)
+    return file
+  }
+  const traits = (properties: unknown) => JSON.stringify({ type: 'object', properties: { traits: { type: 'object', properties } } })
+  const cases: Array<[string, RegExp]> = [
+    [join(dir, 'absent.json'), /--identity-schema: cannot read .*absent\.json: ENOENT/],
+    [write('broken.json', '{"type":'), /--identity-schema: .*broken\.json is not JSON/],
+    [write('no-traits.json', '{"type":"object"}'), /properties\.traits must be an object schema with properties/],
+    [write('no-identifier.json', traits({ name: { type: 'string' } })), /no trait is a password identifier/],
+    [write('sms.json', traits({ phone: { type: 'string', 'ory.sh/kratos': { credentials: { password: { identifier: true } }, verification: { via: 'sms' } } } })), /traits\.phone: .*verification\.via must be "email"/],
+    [write('bad-schema.json', traits({ email: { type: 'string', 'ory.sh/kratos': { credentials: { password: { identifier: true } } } }, age: { type: 'integer', minimum: 'ten' } })), /not a valid JSON Schema/],
+  ]
+  for (const [file, pattern] of cases) await expectIdentityServerError(['--identity-schema', file, '--port', String(await freePort())], pattern)
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { request } from 'undici'
-import { expectUsageError as expectCliUsageError, runCli, spawnCli } from '../helpers/cli.js'
+import { expectUsageError as expectCliUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
 import { CookieJar, csrfOf, openFlow, submitJson } from '../helpers/identity.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
@@ -36,6 +36,7 @@ test('start --help lists every flag of ory proxy plus ours, and exits 0', async 
     '--upstream-timeout',
     '--api-key-expiry',
     '--identity-store',
+    '--identity-schema',
   ]) {
     assert.ok(result.stdout.includes(flag), `help lists ${flag}`)
   }
@@ -61,6 +62,8 @@ test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, asyn
     ['$PORT abc', ['http://localhost:3000', '--sdk-url', ory], /integer/i, { PORT: 'abc' }],
     ['unusable --identity-store', ['http://localhost:3000', '--identity-store', '/nonexistent/dir/ids.json'], /--identity-store: cannot write \/nonexistent\/dir\/ids\.json/],
     ['--identity-store with an Ory endpoint', ['http://localhost:3000', '--sdk-url', ory, '--identity-store', 'ids.json'], /--identity-store is for the built-in identity server, but --sdk-url selects an Ory endpoint/],
+    ['--identity-schema with an Ory endpoint', ['http://localhost:3000', '--sdk-url', ory, '--identity-schema', 'schema.json'], /--identity-schema is for the built-in identity server, but --sdk-url selects an Ory endpoint/],
+    ['missing --identity-schema', ['http://localhost:3000', '--identity-schema', '/nonexistent/schema.json'], /--identity-schema: cannot read \/nonexistent\/schema\.json: ENOENT/],
     ['two endpoint flags', ['http://localhost:3000', '--project', 'my-slug', '--sdk-url', ory], /--project \(my-slug\) and --sdk-url .* both select the Ory endpoint/],
     ['two endpoint env vars', ['http://localhost:3000'], /\$ORY_PROJECT \(my-slug\) and \$ORY_SDK_URL .* both select/, { ORY_PROJECT: 'my-slug', ORY_SDK_URL: ory }],
     ['ORY_SDK_URL and ORY_KRATOS_URL differ', ['http://localhost:3000'], /\$ORY_SDK_URL .* and \$ORY_KRATOS_URL .* both select/, { ORY_SDK_URL: ory, ORY_KRATOS_URL: 'http://127.0.0.1:9' }],
@@ -169,4 +172,26 @@ test('start --identity-store keeps the built-in server\'s identities in the file
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
   assert.match(readFileSync(file, 'utf8'), /filed@example\.org/)
+})
+
+test('start --identity-schema: registration through the proxy takes the schema\'s traits; each code is one courier line on stderr, even with -q', async (t) => {
+  const file = join(tempDir(t), 'schema.json')
+  const email = { type: 'string', format: 'email', 'ory.sh/kratos': { credentials: { password: { identifier: true } }, verification: { via: 'email' } } }
+  const schema = { type: 'object', properties: { traits: { type: 'object', properties: { email, name: { type: 'object', properties: { first: { type: 'string' } }, required: ['first'] } }, required: ['email', 'name'] } } }
+  writeFileSync(file, JSON.stringify(schema))
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--port', String(port), '--identity-schema', file, '--no-jwt', '-q'], 'ready')
+  const ory = `http://127.0.0.1:${port}/.ory`
+  assert.deepEqual(((await (await fetch(`${ory}/schemas/ZGVmYXVsdA`)).json()) as typeof schema).properties.traits.required, ['email', 'name'])
+  const jar = new CookieJar()
+  const flow = await openFlow(jar, ory, 'registration')
+  const missing = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), traits: { email: 'typed@example.org' }, password: 'correct horse battery' })
+  assert.equal(missing.status, 400)
+  const done = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), traits: { email: 'typed@example.org', name: { first: 'Ty' } }, password: 'correct horse battery' })
+  assert.equal(done.status, 200)
+  const line = /^ory-proxy: courier: verification code for typed@example\.org: (\d{6})$/m
+  await waitForStderr(cli, line)
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
 })

@@ -13,7 +13,7 @@ import { freePort, startUpstream, type Upstream } from './upstream.js'
 
 /** Starts the identity server on 127.0.0.1:0, closed after the test. */
 export async function startTestIdentity(t: TestContext, options: IdentityServerOptions = {}): Promise<IdentityServerHandle> {
-  const server = await startIdentityServer({ port: 0, ...options })
+  const server = await startIdentityServer({ port: 0, adminPort: 0, ...options })
   t.after(() => server.close())
   return server
 }
@@ -142,7 +142,7 @@ export interface FlowJsonForTests {
   }
 }
 
-export type FlowKindForTests = 'login' | 'registration'
+export type FlowKindForTests = 'login' | 'registration' | 'settings' | 'recovery' | 'verification'
 
 /** Starts a flow as an SPA does (`Accept: application/json`), keeping the anti-CSRF cookie in `jar`. */
 export async function openFlow(
@@ -230,4 +230,15 @@ export async function openApiFlow(origin: string, kind: FlowKindForTests): Promi
 /** Submits an API flow's JSON body as a native app does. */
 export function submitApi(flow: FlowJsonForTests, body: Record<string, unknown>, headers: Record<string, string> = {}) {
   return request(flow.ui.action, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+}
+
+/** The newest code the outbox holds for `recipient`, read through Kratos' admin API as a test would from Ory. */
+export async function latestCode(identity: Pick<IdentityServerHandle, 'adminUrl' | 'adminToken'>, recipient: string): Promise<string> {
+  const response = await fetch(`${identity.adminUrl}/admin/courier/messages?recipient=${encodeURIComponent(recipient)}`, {
+    headers: { authorization: `Bearer ${identity.adminToken}` },
+  })
+  const messages = (await response.json()) as Array<{ body: string }>
+  const code = /\b(\d{6})\b/.exec(messages[0]?.body ?? '')?.[1]
+  if (code === undefined) throw new Error(`no code for ${recipient}: ${JSON.stringify(messages)}`)
+  return code
 }

@@ -4,7 +4,7 @@ import { after, before, test, type TestContext } from 'node:test'
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 import { createDevCertificate } from '../../src/tls/dev-cert.js'
 import { launchChromium } from '../helpers/browser.js'
-import { startProxiedIdentity, startTestIdentity } from '../helpers/identity.js'
+import { latestCode, startProxiedIdentity, startTestIdentity } from '../helpers/identity.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
@@ -118,4 +118,41 @@ test('standalone, a person signs up and logs out at the identity server itself (
   assert.equal(await page.textContent('#email'), 'alone@example.org')
   await logOut(page, `${identity.url}/ui/welcome`, `${identity.url}/ui/welcome`)
   assert.deepEqual(await whoami(page, `${identity.url}/sessions/whoami`), { status: 401 })
+})
+
+test('through the proxy, a person changes the password on the settings page, then recovers the account by code and sets another', async (t) => {
+  const { app, identity, publish } = await startProxiedIdentity(t)
+  app.respond(appPage)
+  const { page } = await newPage(t)
+  const ory = `${publish}/.ory`
+  await signUp(page, `${ory}/ui/registration`, 'forgetful@example.org')
+
+  // Settings: the page's password form, in the privileged window right after sign-up.
+  await page.goto(`${ory}/self-service/settings/browser`)
+  assert.ok(page.url().startsWith(`${ory}/ui/settings?flow=`), page.url())
+  await page.fill('input[name="password"]', 'changed on the page')
+  await Promise.all([page.waitForURL((u) => u.pathname === '/.ory/ui/settings' && u.search.includes('flow=')), page.click('button[name="method"][value="password"]')])
+  assert.equal(await page.getAttribute('[data-message-id="1050001"]', 'class'), 'info')
+  await logOut(page, `${ory}/ui/welcome`, `${publish}/`)
+
+  // Recovery: from the login page's link, the email, the code from the courier, then settings.
+  await page.goto(`${ory}/ui/login`)
+  await Promise.all([page.waitForURL((u) => u.pathname === '/.ory/ui/recovery'), page.click('text=Forgot your password?')])
+  await page.fill('input[name="email"]', 'forgetful@example.org')
+  await Promise.all([page.waitForSelector('input[name="code"]'), page.click('button[name="method"]')])
+  await page.fill('input[name="code"]', await latestCode(identity, 'forgetful@example.org'))
+  await Promise.all([page.waitForURL((u) => u.pathname === '/.ory/ui/settings'), page.click('button[name="method"][value="code"]')])
+  assert.ok(await page.isVisible('[data-message-id="1060001"]'))
+  await page.fill('input[name="password"]', 'recovered on the page')
+  await Promise.all([page.waitForSelector('[data-message-id="1050001"]'), page.click('button[name="method"][value="password"]')])
+  const session = (await (await page.goto(`${ory}/sessions/whoami`))!.json()) as { authentication_methods: Array<{ method: string }> }
+  assert.equal(session.authentication_methods[0]?.method, 'code_recovery')
+
+  // The new password is the one that works.
+  await logOut(page, `${ory}/ui/welcome`, `${publish}/`)
+  await page.goto(`${ory}/ui/login`)
+  await page.fill('input[name="identifier"]', 'forgetful@example.org')
+  await page.fill('input[name="password"]', 'recovered on the page')
+  await Promise.all([page.waitForURL(`${publish}/`), page.click('button[value="password"]')])
+  assert.equal(await page.textContent('#app'), 'Hello from the app')
 })

@@ -3,14 +3,19 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { isProxyError } from '../../src/errors.js'
-import { DUPLICATE, IdentityStore, type IdentityRecord } from '../../src/identity/identity-store.js'
+import { DUPLICATE, IdentityStore, withTraits, type IdentityRecord } from '../../src/identity/identity-store.js'
 import { hashPassword } from '../../src/identity/password.js'
+import { defaultIdentitySchema } from '../../src/identity/schema.js'
+
+const schema = defaultIdentitySchema()
 
 let hash: Promise<string> | undefined
 const someHash = () => (hash ??= hashPassword('a long enough password'))
 
 async function add(store: IdentityStore, email: string) {
-  return store.create({ email, identifier: email.toLowerCase(), passwordHash: await someHash(), now: Date.UTC(2026, 0, 1) })
+  const now = Date.UTC(2026, 0, 1)
+  const traits = { email }
+  return store.create({ schemaId: 'default', passwordHash: await someHash(), ...withTraits(undefined, traits, schema.addressesOf(traits), now), now })
 }
 
 test('without a file, identities live in memory and an identifier is taken once', async () => {
@@ -18,7 +23,7 @@ test('without a file, identities live in memory and an identifier is taken once'
   assert.equal(store.path, undefined)
   const alice = (await add(store, 'Alice@Example.org')) as IdentityRecord
   assert.equal(store.findByIdentifier('alice@example.org')?.id, alice.id)
-  assert.equal(store.get(alice.id)?.email, 'Alice@Example.org')
+  assert.deepEqual(store.get(alice.id)?.traits, { email: 'Alice@Example.org' })
   assert.equal(await add(store, 'alice@example.org'), DUPLICATE)
   assert.equal(store.size, 1)
 })
@@ -26,7 +31,7 @@ test('without a file, identities live in memory and an identifier is taken once'
 test('a missing store file is created at open (0600), and identities survive a restart', async (t) => {
   const file = join(tempDir(t), 'identities.json')
   const first = await IdentityStore.open(file)
-  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 1, identities: [] })
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 2, identities: [] })
   assert.equal(statSync(file).mode & 0o777, 0o600)
   const alice = (await add(first, 'alice@example.org')) as IdentityRecord
   await first.flush()
@@ -44,7 +49,7 @@ test('concurrent registrations all reach the file, which stays valid JSON with n
   const results = await Promise.all([...emails, ...emails].map((email) => add(store, email)))
   assert.equal(results.filter((r) => r === DUPLICATE).length, emails.length, 'each address registers once')
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: IdentityRecord[] }
-  assert.deepEqual(saved.identities.map((i) => i.email).sort(), [...emails].sort())
+  assert.deepEqual(saved.identities.map((i) => i.traits.email).sort(), [...emails].sort())
   assert.deepEqual(readdirSync(dir), ['identities.json'])
   const reopened = await IdentityStore.open(file)
   assert.equal(reopened.size, emails.length)
@@ -56,6 +61,7 @@ test('a store file that is not ours is refused with ERR_IDENTITY_STORE naming th
     ['broken.json', '{"version":1,', /is not JSON/],
     ['other.json', '{"users":[]}', /is not an ory-proxy identity store/],
     ['bad-entry.json', '{"version":1,"identities":[{"id":"x"}]}', /identity #1 is malformed/],
+    ['bad-entry-2.json', '{"version":2,"identities":[{"id":"x","traits":{}}]}', /identity #1 is malformed/],
   ]
   for (const [name, text, reason] of cases) {
     const file = join(dir, name)
@@ -88,3 +94,24 @@ test('a failed write rejects with ERR_IDENTITY_STORE and takes the identity back
   assert.equal(store.size, 0)
 })
 import { tempDir } from '../helpers/temp-dir.js'
+
+test('a version 1 store (email identities) is read as version 2 and written back so', async (t) => {
+  const file = join(tempDir(t), 'identities.json')
+  const passwordHash = await someHash()
+  const old = {
+    id: '11111111-1111-4111-8111-111111111111',
+    email: 'Old@Example.org',
+    identifier: 'old@example.org',
+    passwordHash,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    addressIds: { verifiable: '22222222-2222-4222-8222-222222222222', recovery: '33333333-3333-4333-8333-333333333333' },
+  }
+  writeFileSync(file, JSON.stringify({ version: 1, identities: [old] }))
+  const store = await IdentityStore.open(file)
+  const record = store.findByIdentifier('old@example.org')
+  assert.deepEqual(record?.traits, { email: 'Old@Example.org' })
+  assert.equal(record?.passwordHash, passwordHash)
+  assert.deepEqual(record?.verifiableAddresses.map((a) => [a.id, a.value, a.verified]), [[old.addressIds.verifiable, 'old@example.org', false]])
+  assert.deepEqual(record?.recoveryAddresses.map((a) => a.id), [old.addressIds.recovery])
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { version: number }).version, 2)
+})

@@ -89,7 +89,9 @@ test('an API flow (native app) returns a session_token for X-Session-Token and A
   assert.equal(done.headers['set-cookie'], undefined)
   const body = (await done.body.json()) as { session_token: string; continue_with: unknown[]; identity: { id: string } }
   assert.match(body.session_token, /^ory_st_/)
-  assert.deepEqual(body.continue_with, [{ action: 'set_ory_session_token', ory_session_token: body.session_token }])
+  assert.deepEqual(body.continue_with[0], { action: 'set_ory_session_token', ory_session_token: body.session_token })
+  // The schema verifies traits.email, so a verification flow with a code sent comes next, as in Kratos.
+  assert.equal((body.continue_with[1] as { action: string }).action, 'show_verification_ui')
   for (const headers of [{ 'x-session-token': body.session_token }, { authorization: `Bearer ${body.session_token}` }]) {
     const whoami = await request(`${identity.url}/sessions/whoami`, { headers })
     assert.equal(whoami.statusCode, 200)

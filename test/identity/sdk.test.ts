@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
   Configuration,
+  CourierApi,
   FrontendApi,
+  instanceOfMessage,
+  instanceOfRecoveryFlow,
+  instanceOfSettingsFlow,
+  instanceOfVerificationFlow,
+  isNeedsPrivilegedSessionError,
   ResponseError,
   instanceOfIdentity,
   instanceOfLoginFlow,
@@ -20,7 +26,8 @@ import {
   type RegistrationFlow,
   type UiNode,
 } from '@ory/client-fetch'
-import { CookieJar, startProxiedIdentity } from '../helpers/identity.js'
+import type { IdentityServerHandle } from '../../src/identity/server.js'
+import { CookieJar, startProxiedIdentity, startTestIdentity, testClock } from '../helpers/identity.js'
 
 const PASSWORD = 'correct horse battery'
 
@@ -119,4 +126,109 @@ test("Ory's FrontendApi (@ory/client-fetch) signs up, reads the session, logs ou
   // The rewrite path ran on every answer: the identity server's own origin never reached the client.
   assert.ok(bodies.length >= 9)
   for (const body of bodies) assert.ok(!body.includes(identity.url), body)
+})
+
+/** Ory's SDK as an SPA uses it: only `basePath` and `Accept: application/json` set. */
+function frontend(basePath: string, jar: CookieJar): FrontendApi {
+  return new FrontendApi(new Configuration({ basePath, fetchApi: jar.fetch, headers: { Accept: 'application/json' } }))
+}
+
+/** The newest code for `recipient`, through `CourierApi.listCourierMessages` on the admin listener. */
+async function courierCode(identity: IdentityServerHandle, recipient: string): Promise<string> {
+  const courier = new CourierApi(new Configuration({ basePath: identity.adminUrl, accessToken: identity.adminToken, headers: { Accept: 'application/json' } }))
+  const messages = await courier.listCourierMessages({ recipient })
+  assert.ok(messages.length > 0 && messages.every((m) => instanceOfMessage(m)))
+  return /\b(\d{6})\b/.exec(messages[0]!.body)![1]!
+}
+
+/**
+ * Settings, the privileged window, recovery and verification, all through Ory's SDK: the same
+ * calls a Kratos-backed app makes, against `basePath` (the proxy's `/.ory` or the server itself).
+ */
+async function settingsRecoveryVerification(basePath: string, identity: IdentityServerHandle, clock: ReturnType<typeof testClock>): Promise<void> {
+  const jar = new CookieJar()
+  const ory = frontend(basePath, jar)
+  const email = 'journey@example.org'
+  const registration = await ory.createBrowserRegistrationFlow()
+  const registered = await ory.updateRegistrationFlow({
+    flow: registration.id,
+    updateRegistrationFlowBody: { method: 'password', csrf_token: csrfToken(registration.ui.nodes), traits: { email }, password: PASSWORD },
+  })
+  const verificationId = registered.continue_with?.find((c) => c.action === 'show_verification_ui')
+  assert.ok(verificationId?.action === 'show_verification_ui')
+
+  // Verification: the code from the courier marks the address verified.
+  const verification = await ory.getVerificationFlow({ id: verificationId.flow.id })
+  assert.ok(instanceOfVerificationFlow(verification))
+  const verified = await ory.updateVerificationFlow({
+    flow: verification.id,
+    updateVerificationFlowBody: { method: 'code', code: await courierCode(identity, email), csrf_token: csrfToken(verification.ui.nodes) },
+  })
+  assert.equal(verified.state, 'passed_challenge')
+  assert.equal((await ory.toSession()).identity?.verifiable_addresses?.[0]?.verified, true)
+
+  // Settings in the privileged window.
+  const settings = await ory.createBrowserSettingsFlow()
+  assert.ok(instanceOfSettingsFlow(settings))
+  const saved = await ory.updateSettingsFlow({
+    flow: settings.id,
+    updateSettingsFlowBody: { method: 'password', csrf_token: csrfToken(settings.ui.nodes), password: 'second password here' },
+  })
+  assert.equal(saved.state, 'success')
+
+  // Outside it: session_refresh_required, a refresh login, then the change goes through.
+  clock.advance(15 * 60 * 1000)
+  const stale = await errorBody(
+    ory.updateSettingsFlow({ flow: settings.id, updateSettingsFlowBody: { method: 'password', csrf_token: csrfToken(settings.ui.nodes), password: 'third password here' } }),
+    403,
+  )
+  assert.ok(isNeedsPrivilegedSessionError(stale))
+  const returnTo = new URL((stale as { redirect_browser_to: string }).redirect_browser_to).searchParams.get('return_to')!
+  const refresh = await ory.createBrowserLoginFlow({ refresh: true, returnTo })
+  assert.equal(refresh.refresh, true)
+  await ory.updateLoginFlow({ flow: refresh.id, updateLoginFlowBody: { method: 'password', csrf_token: csrfToken(refresh.ui.nodes), identifier: email, password: 'second password here' } })
+  const again = await ory.updateSettingsFlow({
+    flow: settings.id,
+    updateSettingsFlowBody: { method: 'password', csrf_token: csrfToken(settings.ui.nodes), password: 'third password here' },
+  })
+  assert.equal(again.state, 'success')
+
+  // Recovery, signed out: a wrong code, then the right one signs in and leads to settings.
+  const logout = await ory.createBrowserLogoutFlow()
+  await ory.updateLogoutFlow({ token: logout.logout_token })
+  const recovery = await ory.createBrowserRecoveryFlow()
+  assert.ok(instanceOfRecoveryFlow(recovery))
+  const sent = await ory.updateRecoveryFlow({ flow: recovery.id, updateRecoveryFlowBody: { method: 'code', email, csrf_token: csrfToken(recovery.ui.nodes) } })
+  assert.equal(sent.state, 'sent_email')
+  const code = await courierCode(identity, email)
+  const wrong = await ory.updateRecoveryFlow({
+    flow: recovery.id,
+    updateRecoveryFlowBody: { method: 'code', code: code === '000000' ? '111111' : '000000', csrf_token: csrfToken(sent.ui.nodes) },
+  })
+  assert.equal(wrong.ui.messages?.[0]?.id, 4060006)
+  const recovered = await ory.updateRecoveryFlow({ flow: recovery.id, updateRecoveryFlowBody: { method: 'code', code, csrf_token: csrfToken(sent.ui.nodes) } })
+  assert.equal(recovered.state, 'passed_challenge')
+  const next = recovered.continue_with?.find((c) => c.action === 'show_settings_ui')
+  assert.ok(next?.action === 'show_settings_ui')
+  assert.ok(next.flow.url?.startsWith(`${basePath}/ui/settings?flow=`), next.flow.url)
+  const afterRecovery = await ory.getSettingsFlow({ id: next.flow.id })
+  assert.equal(afterRecovery.ui.messages?.[0]?.id, 1060001)
+  const reset = await ory.updateSettingsFlow({
+    flow: afterRecovery.id,
+    updateSettingsFlowBody: { method: 'password', csrf_token: csrfToken(afterRecovery.ui.nodes), password: 'recovered password' },
+  })
+  assert.equal(reset.state, 'success')
+  assert.equal((await ory.toSession()).authentication_methods?.[0]?.method, 'code_recovery')
+}
+
+test("Ory's FrontendApi and CourierApi (@ory/client-fetch) complete settings, the privileged window, recovery and verification through <proxy>/.ory", async (t) => {
+  const clock = testClock(Date.now())
+  const { identity, publish } = await startProxiedIdentity(t, { identity: { now: clock.now } })
+  await settingsRecoveryVerification(`${publish}/.ory`, identity, clock)
+})
+
+test("Ory's FrontendApi and CourierApi complete the same flows against ory-proxy's identity server alone", async (t) => {
+  const clock = testClock(Date.now())
+  const identity = await startTestIdentity(t, { now: clock.now })
+  await settingsRecoveryVerification(identity.url, identity, clock)
 })

@@ -123,8 +123,8 @@ test('with --identity-store, identities survive a restart and log in again; sess
   assert.equal(first.storeFile, file)
   const jar = await registerUser(first.url, 'kept@example.org', PASSWORD)
   await first.close()
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ email: string; passwordHash: string }> }
-  assert.deepEqual(saved.identities.map((i) => i.email), ['kept@example.org'])
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ traits: { email: string }; passwordHash: string }> }
+  assert.deepEqual(saved.identities.map((i) => i.traits.email), ['kept@example.org'])
   assert.ok(!readFileSync(file, 'utf8').includes(PASSWORD), 'only the hash is stored')
 
   const second = await startTestIdentity(t, { storeFile: file })
@@ -140,8 +140,8 @@ test('concurrent sign-ups over HTTP all land in the store file intact', async (t
   const emails = Array.from({ length: 12 }, (_, i) => `concurrent${i}@example.org`)
   await Promise.all(emails.map((email) => registerUser(identity.url, email, PASSWORD)))
   await identity.close()
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ email: string }> }
-  assert.deepEqual(saved.identities.map((i) => i.email).sort(), [...emails].sort())
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ traits: { email: string } }> }
+  assert.deepEqual(saved.identities.map((i) => i.traits.email).sort(), [...emails].sort())
 })
 
 test('a store write failure is a 500 in the Ory error shape, logged, and nobody is registered', async (t) => {

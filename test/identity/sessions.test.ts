@@ -146,14 +146,17 @@ test('API logout: DELETE with the session_token ends it (204); an unknown token 
   assert.equal((await remove({ session_token: token })).statusCode, 403, 'a second logout finds nothing')
 })
 
-test('the admin API revokes a session by id with the admin token (204); a wrong token is 401, an unknown id 404', async (t) => {
+test('the admin listener revokes a session by id with the admin token (204); a wrong token is 401, an unknown id 404; the public port has no /admin', async (t) => {
   const identity = await startTestIdentity(t, { adminToken: 'test-admin-token' })
   assert.equal(identity.adminToken, 'test-admin-token')
   const jar = await registerUser(identity.url, 'hal@example.org', PASSWORD)
   const session = (await (await jar.fetch(`${identity.url}/sessions/whoami`)).json()) as SessionBody
   const revoke = (id: string, token: string) =>
-    request(`${identity.url}/admin/sessions/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })
+    request(`${identity.adminUrl}/admin/sessions/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })
   assert.equal((await revoke(session.id, 'wrong')).statusCode, 401)
+  const publicPort = await request(`${identity.url}/admin/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: 'Bearer test-admin-token' } })
+  assert.equal(publicPort.statusCode, 404)
+  await publicPort.body.dump()
   assert.equal((await jar.fetch(`${identity.url}/sessions/whoami`)).status, 200)
   assert.equal((await revoke('00000000-0000-4000-8000-000000000000', 'test-admin-token')).statusCode, 404)
   assert.equal((await revoke(session.id, 'test-admin-token')).statusCode, 204)

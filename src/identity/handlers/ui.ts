@@ -2,34 +2,50 @@ import type { IdentityContext } from '../context.js'
 import { SESSION_COOKIE } from '../cookies.js'
 import type { Exchange } from '../exchange.js'
 import { flowJson } from '../flow-json.js'
+import { initUrl } from '../flow-steps.js'
 import { errors } from '../kratos-errors.js'
-import { errorPage, flowPage, welcomePage } from '../pages.js'
+import { errorPage, flowPage, welcomePage, type PageLink } from '../pages.js'
 import type { FlowKind } from '../texts.js'
 
-const TITLES: Readonly<Record<FlowKind, string>> = { login: 'Sign in', registration: 'Sign up' }
-const OTHER: Readonly<Record<FlowKind, { kind: FlowKind; text: string }>> = {
-  login: { kind: 'registration', text: 'No account yet? Sign up' },
-  registration: { kind: 'login', text: 'Already have an account? Sign in' },
+const TITLES: Readonly<Record<FlowKind, string>> = {
+  login: 'Sign in',
+  registration: 'Sign up',
+  settings: 'Account settings',
+  recovery: 'Recover your account',
+  verification: 'Verify your email address',
 }
 
-/** `<origin>/self-service/<kind>/browser`, carrying `return_to` along. */
-function initUrl(ctx: IdentityContext, kind: FlowKind, returnTo: string | null | undefined): string {
-  const url = `${ctx.origin}/self-service/${kind}/browser`
-  return returnTo ? `${url}?return_to=${encodeURIComponent(returnTo)}` : url
+/** The links under each form. */
+function linksFor(ctx: IdentityContext, kind: FlowKind, returnTo: string | undefined): PageLink[] {
+  switch (kind) {
+    case 'login':
+      return [
+        { text: 'No account yet? Sign up', href: initUrl(ctx, 'registration', returnTo) },
+        { text: 'Forgot your password?', href: initUrl(ctx, 'recovery', returnTo) },
+      ]
+    case 'registration':
+      return [{ text: 'Already have an account? Sign in', href: initUrl(ctx, 'login', returnTo) }]
+    case 'settings':
+      return [{ text: 'Back', href: returnTo ?? ctx.defaultReturnUrl }]
+    case 'recovery':
+    case 'verification':
+      return [{ text: 'Sign in', href: initUrl(ctx, 'login', returnTo) }]
+  }
 }
 
 /**
- * `GET /ui/login` and `/ui/registration` (Ory's Account Experience): the flow's form as a page.
- * Without a usable browser flow (none given, unknown, expired), the browser is sent to start one.
+ * `GET /ui/<kind>?flow=` (Ory's Account Experience): the flow's form as a page. Without a usable
+ * browser flow (none given, unknown, expired, another person's settings), the browser is sent to
+ * start one.
  */
 export function flowPageHandler(kind: FlowKind) {
   return (ctx: IdentityContext, ex: Exchange): void => {
     const flow = ctx.flows.get(ex.query('flow'), kind, ex.now)
-    if (flow === undefined || flow.type !== 'browser' || flow.expiresAt <= ex.now) {
+    const owner = flow?.identityId === undefined ? undefined : ctx.sessions.byToken(ex.cookie(SESSION_COOKIE), ex.now)?.identityId
+    if (flow === undefined || flow.type !== 'browser' || flow.expiresAt <= ex.now || owner !== flow.identityId) {
       return ex.redirect(initUrl(ctx, kind, flow?.returnTo ?? ex.query('return_to')))
     }
-    const other = OTHER[kind]
-    ex.page(200, flowPage(TITLES[kind], flowJson(flow, ctx.origin), { text: other.text, href: initUrl(ctx, other.kind, flow.returnTo) }))
+    ex.page(200, flowPage(TITLES[kind], flowJson(ctx, flow), linksFor(ctx, kind, flow.returnTo)))
   }
 }
 
@@ -41,8 +57,17 @@ export function welcomeHandler(ctx: IdentityContext, ex: Exchange): void {
   const signedIn =
     session === undefined || identity === undefined
       ? undefined
-      : { email: identity.email, logoutUrl: `${ctx.origin}/self-service/logout?token=${session.logoutToken}` }
-  ex.page(200, welcomePage(signedIn, { signIn: initUrl(ctx, 'login', undefined), signUp: initUrl(ctx, 'registration', undefined) }))
+      : { name: identity.identifiers[0] ?? identity.id, logoutUrl: `${ctx.origin}/self-service/logout?token=${session.logoutToken}` }
+  ex.page(
+    200,
+    welcomePage(signedIn, {
+      signIn: initUrl(ctx, 'login', undefined),
+      signUp: initUrl(ctx, 'registration', undefined),
+      settings: initUrl(ctx, 'settings', undefined),
+      verify: initUrl(ctx, 'verification', undefined),
+      recover: initUrl(ctx, 'recovery', undefined),
+    }),
+  )
 }
 
 /** `GET /ui/error?id=`: a self-service error, with its own status code so scripts see it too. */
