@@ -5,21 +5,23 @@
  * Load scenarios run in interleaved rounds after a warm-up; every figure is also put against the
  * direct-to-origin baseline of the same round. Method and latest table: bench/README.md.
  */
+import { execFile } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import { judge, type Check, type ScenarioResult } from './lib/budget.js'
 import { startQuiet } from './lib/cli-process.js'
 import type { LoadResult } from './lib/load.js'
 import { measureMemory } from './lib/memory.js'
 import { createProbe, type Probe } from './lib/probe.js'
-import { cpuMicros, rssBytes } from './lib/procfs.js'
+import { acceptedConnections, connectionsByProcess, cpuMicros, machineTicks, processTree, treeContextSwitches, treeCpuMicros, treeRssBytes } from './lib/procfs.js'
 import { startRole, type Role } from './lib/roles.js'
-import { GROUPS, MEASUREMENTS, PROBED, PROXY_FLAGS, type Measurement, type ProxyKind } from './lib/scenarios.js'
+import { DISTINCT_SESSIONS, GROUPS, MEASUREMENTS, PROBED, PROXY_ENV, PROXY_FLAGS, type Measurement, type ProxyKind } from './lib/scenarios.js'
 import { measureStartup } from './lib/startup.js'
 import { medians, type Figures } from './lib/stats.js'
 import { printTable, type Report } from './lib/table.js'
+import { measureWhoamiCalls } from './lib/whoami-calls.js'
 
 const RESULTS = fileURLToPath(new URL('results/', import.meta.url))
 const MEMORY_SESSIONS = 100_000
@@ -32,6 +34,8 @@ const { values: options } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '4' },
     'startup-runs': { type: 'string', default: '7' },
+    // Another build's package root: its start-up is timed beside this one's (bench/README.md).
+    before: { type: 'string' },
     guard: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     latest: { type: 'boolean', default: false },
@@ -40,11 +44,15 @@ const { values: options } = parseArgs({
 const rounds = Number(options.rounds)
 const seconds = Number(options.seconds)
 
-/** The measurements, start-up and memory runs that `--only` selects, with what they are compared against. */
-function select(only: readonly string[] | undefined): { measurements: Measurement[]; startup: boolean; memory: boolean } {
+/** Scenarios that are not rounds of load: each runs once, after the rounds. */
+const SINGLE_RUNS = ['startup', 'memory', 'whoami', 'level-lookup'] as const
+type SingleRun = (typeof SINGLE_RUNS)[number]
+
+/** The measurements and the single runs that `--only` selects, with what they are compared against. */
+function select(only: readonly string[] | undefined): { measurements: Measurement[]; single: Set<SingleRun> } {
   const names = (only ?? []).flatMap((name) => name.split(','))
-  if (names.length === 0) return { measurements: [...MEASUREMENTS], startup: true, memory: true }
-  const known = new Set([...MEASUREMENTS.map((m) => m.id), ...Object.keys(GROUPS), 'startup', 'memory'])
+  if (names.length === 0) return { measurements: [...MEASUREMENTS], single: new Set(SINGLE_RUNS) }
+  const known = new Set([...MEASUREMENTS.map((m) => m.id), ...Object.keys(GROUPS), ...SINGLE_RUNS])
   const unknown = names.filter((name) => !known.has(name))
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; one of: ${[...known].join(', ')}`)
   const wanted = new Set<string>()
@@ -57,14 +65,17 @@ function select(only: readonly string[] | undefined): { measurements: Measuremen
   for (const name of names) for (const id of GROUPS[name] ?? (MEASUREMENTS.some((m) => m.id === name) ? [name] : [])) add(id)
   return {
     measurements: MEASUREMENTS.filter((m) => wanted.has(m.id)),
-    startup: names.includes('startup'),
-    memory: names.includes('memory'),
+    single: new Set(SINGLE_RUNS.filter((name) => names.includes(name))),
   }
 }
 
 interface Target {
   readonly base: string
-  /** The proxy's process, whose CPU and RSS are read; undefined for the origin itself. */
+  readonly port: number
+  /**
+   * The proxy's process, whose CPU and RSS are read (with every live descendant's: a cluster's
+   * workers); undefined for the origin itself.
+   */
   readonly pid: number | undefined
   /** The event-loop delay probe, for probed proxies. */
   readonly probe: Probe | undefined
@@ -74,7 +85,7 @@ interface Target {
 async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
   if (kind === 'reference') {
     const role = await startRole('reference-proxy.mjs', [origin])
-    return { base: `http://127.0.0.1:${role.port}`, pid: role.pid, probe: undefined, stop: () => role.stop() }
+    return { base: `http://127.0.0.1:${role.port}`, port: role.port, pid: role.pid, probe: undefined, stop: () => role.stop() }
   }
   const probe = PROBED.has(kind) ? createProbe(kind) : undefined
   const nodeArgs = [
@@ -83,17 +94,42 @@ async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise
   ]
   const cli = await startQuiet([origin, '--sdk-url', ory, ...PROXY_FLAGS[kind]], {
     nodeArgs,
-    env: probe?.options.env ?? {},
+    env: { ...probe?.options.env, ...PROXY_ENV[kind] },
   })
-  return { base: `http://127.0.0.1:${cli.port}`, pid: cli.pid, probe, stop: () => cli.stop() }
+  return { base: `http://127.0.0.1:${cli.port}`, port: cli.port, pid: cli.pid, probe, stop: () => cli.stop() }
 }
 
-async function measure(client: Role, measurement: Measurement, target: Target): Promise<Figures> {
+/** The client connections each worker of a cluster holds now, busiest first, and the primary's. */
+function split(target: Target): { workers: number[]; primary: number } {
+  const [primary, ...workers] = processTree(target.pid!)
+  const [own, ...each] = connectionsByProcess(target.port, [primary!, ...workers])
+  return { workers: each.sort((a, b) => b - a), primary: own! }
+}
+
+/** The origin's count of accepted connections and requests. */
+const originCounts = (origin: Role) => origin.ask<{ connections: number; requests: number }>({})
+
+async function measure(roles: { client: Role; origin: Role }, measurement: Measurement, target: Target): Promise<Figures> {
+  const { client, origin } = roles
   const load = measurement.load(target.base, seconds)
   await target.probe?.read(target.pid!)
-  const cpuBefore = target.pid === undefined ? 0 : cpuMicros(target.pid)
+  const appBefore = await originCounts(origin)
+  const cpuBefore = target.pid === undefined ? 0 : treeCpuMicros(target.pid)
+  const primaryCpuBefore = target.pid === undefined ? 0 : cpuMicros(target.pid)
+  const switchesBefore = target.pid === undefined ? 0 : treeContextSwitches(target.pid)
   const clientCpuBefore = cpuMicros(client.pid)
+  const originCpuBefore = cpuMicros(origin.pid)
+  const ticksBefore = machineTicks()
+  const acceptedBefore = acceptedConnections()
+  // A cluster's connections per worker: just after the client opened its 50 at once, and near the end.
+  const samples: Array<ReturnType<typeof split>> = []
+  const timers = measurement.connectionSplit
+    ? [250, seconds * 1000 - 500].map((ms) => setTimeout(() => samples.push(split(target)), ms))
+    : []
   const answer = await client.ask<{ results?: LoadResult[]; error?: string }>(load)
+  for (const timer of timers) clearTimeout(timer)
+  const ticksAfter = machineTicks()
+  const accepted = acceptedConnections() - acceptedBefore
   if (answer.error !== undefined) throw new Error(`${measurement.id}: ${answer.error}`)
   const results = answer.results!
   // A parallel load lists the credentialed requests first and the anonymous ones, whose latency is the figure, last.
@@ -106,10 +142,34 @@ async function measure(client: Role, measurement: Measurement, target: Target): 
     errors: results.reduce((sum, result) => sum + result.errors, 0),
     // What the load generator spent: on 2 shared cores a heavy client (HTTP/2) caps every figure.
     clientCpuPerRequest: Math.round((cpuMicros(client.pid) - clientCpuBefore) / requests),
+    originCpuPerRequest: Math.round((cpuMicros(origin.pid) - originCpuBefore) / requests),
+    // Of both cores, how busy the machine was (everything on it, not only the bench): 100 = no idle time.
+    machineBusyPercent: Math.round(((ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total)) * 100),
   }
+  // Connections accepted on the machine during the load, whoever accepted them: for a keep-alive run
+  // the client's 50 and a proxy's own to the origin, more when a cluster sheds connections to
+  // balance them, and anything else running on the machine.
+  figures.connectionsAccepted = accepted
+  const appAfter = await originCounts(origin)
+  // 1 when every request reached the origin on a connection of its own; near 0 on kept-alive ones.
+  figures.appConnectionsPerRequest = Math.round(((appAfter.connections - appBefore.connections) / (appAfter.requests - appBefore.requests)) * 1000) / 1000
   if (target.pid !== undefined) {
-    figures.cpuPerRequest = Math.round((cpuMicros(target.pid) - cpuBefore) / requests)
-    figures.rssMB = Math.round(rssBytes(target.pid) / MB)
+    figures.cpuPerRequest = Math.round((treeCpuMicros(target.pid) - cpuBefore) / requests)
+    figures.rssMB = Math.round(treeRssBytes(target.pid) / MB)
+    // How often the proxy's event loops went to sleep or were preempted: the fewer requests each
+    // wake-up serves, the more each request pays for epoll and the switch.
+    figures.switchesPerRequest = Math.round(((treeContextSwitches(target.pid) - switchesBefore) / requests) * 1000) / 1000
+    if (processTree(target.pid).length > 1) figures.primaryCpuPerRequest = Math.round((cpuMicros(target.pid) - primaryCpuBefore) / requests)
+  }
+  if (samples.length === 2) {
+    const [early, late] = samples as [ReturnType<typeof split>, ReturnType<typeof split>]
+    Object.assign(figures, {
+      splitEarlyHigh: early.workers[0]!,
+      splitEarlyLow: early.workers.at(-1)!,
+      splitHigh: late.workers[0]!,
+      splitLow: late.workers.at(-1)!,
+      splitPrimary: late.primary,
+    })
   }
   if (results.length > 1) {
     figures.signingRps = results[0]!.rps
@@ -121,6 +181,13 @@ async function measure(client: Role, measurement: Measurement, target: Target): 
     figures.loopDelayMax = delay.max
   }
   return figures
+}
+
+/** bench/level-lookup.ts as its own process (it forks a cluster worker), its one JSON line. */
+async function measureLevelLookup(): Promise<Figures> {
+  const program = fileURLToPath(new URL('level-lookup.ts', import.meta.url))
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', program, '--json'], { timeout: 180_000 })
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Figures
 }
 
 function machine() {
@@ -148,7 +215,7 @@ async function runSuite(): Promise<Report> {
   const targets = new Map<ProxyKind | 'origin', Target>()
 
   try {
-    const direct: Target = { base: originUrl, pid: undefined, probe: undefined, stop: async () => {} }
+    const direct: Target = { base: originUrl, port: origin.port, pid: undefined, probe: undefined, stop: async () => {} }
     targets.set('origin', direct)
     for (const measurement of selection.measurements) {
       const kind = measurement.proxy
@@ -167,7 +234,7 @@ async function runSuite(): Promise<Report> {
       for (const measurement of selection.measurements) {
         console.error(`bench: round ${round}/${rounds}: ${measurement.id}`)
         if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
-        thisRound.set(measurement.id, await measure(client, measurement, targetOf(measurement)))
+        thisRound.set(measurement.id, await measure({ client, origin }, measurement, targetOf(measurement)))
       }
       for (const measurement of selection.measurements) {
         const figures = thisRound.get(measurement.id)!
@@ -176,6 +243,10 @@ async function runSuite(): Promise<Report> {
           figures.ratio = Math.round((figures.rps / baseline.rps) * 1000) / 1000
           figures.addedP50 = Math.round((figures.p50 - baseline.p50) * 1000) / 1000
           figures.addedP99 = Math.round((figures.p99 - baseline.p99) * 1000) / 1000
+        }
+        const cpuBaseline = measurement.cpuBaseline === undefined ? undefined : thisRound.get(measurement.cpuBaseline)
+        if (cpuBaseline?.cpuPerRequest !== undefined && figures.cpuPerRequest !== undefined) {
+          figures.cpuRatio = Math.round((figures.cpuPerRequest / cpuBaseline.cpuPerRequest) * 1000) / 1000
         }
         runs.get(measurement.id)!.push(figures)
       }
@@ -187,12 +258,22 @@ async function runSuite(): Promise<Report> {
     for (const target of targets.values()) await target.stop()
     targets.clear()
 
-    if (selection.startup) {
-      console.error('bench: start-up')
-      const figures = await measureStartup(originUrl, oryUrl, Number(options['startup-runs']))
+    if (selection.single.has('whoami')) {
+      console.error(`bench: whoami calls, ${DISTINCT_SESSIONS.toLocaleString('en')} sessions through --workers 2, then two proxies sharing Redis`)
+      const figures = await measureWhoamiCalls(client, ory, originUrl, oryUrl, DISTINCT_SESSIONS)
+      results.whoami = { title: `whoami calls for ${DISTINCT_SESSIONS.toLocaleString('en')} distinct sessions`, runs: [figures], median: figures }
+    }
+    if (selection.single.has('level-lookup')) {
+      console.error('bench: one second-level lookup (IPC, Redis)')
+      const figures = await measureLevelLookup()
+      results['level-lookup'] = { title: 'one second-level lookup from a cluster worker (µs)', runs: [figures], median: figures }
+    }
+    if (selection.single.has('startup')) {
+      console.error(`bench: start-up${options.before === undefined ? '' : `, beside ${options.before}`}`)
+      const figures = await measureStartup(originUrl, oryUrl, Number(options['startup-runs']), options.before)
       results.startup = { title: 'start-up: spawn → first proxied 200 (ms)', runs: figures, median: medians(figures) }
     }
-    if (selection.memory) {
+    if (selection.single.has('memory')) {
       console.error(`bench: memory, ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`)
       const figures = await measureMemory(client, originUrl, oryUrl, MEMORY_SESSIONS)
       results.memory = { title: `JWT proxy holding ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`, runs: [figures], median: figures }

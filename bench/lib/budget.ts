@@ -36,6 +36,8 @@ function series(results: Readonly<Record<string, ScenarioResult>>, path: string)
   if (runs === undefined) return undefined
   const field = path.slice(dot + 1)
   const values = runs.map((run) => run[field]!)
+  // A figure only some runs measure (start-up beside another build: --before) is "not measured" when absent.
+  if (values.every((value) => value === undefined)) return undefined
   if (values.some((value) => value === undefined)) throw new Error(`budget: no figure ${path}`)
   return values
 }
@@ -48,7 +50,14 @@ function combine(a: number[], b: number[], op: (x: number, y: number) => number)
 /** Evaluates every check against one bench run's results. */
 export function judge(checks: readonly Check[], results: Readonly<Record<string, ScenarioResult>>): Verdict[] {
   return checks.map((check) => {
-    const bound = check.max !== undefined ? `≤ ${check.max}` : `≥ ${check.min}`
+    const bound =
+      check.max !== undefined && check.min !== undefined
+        ? check.max === check.min
+          ? `= ${check.max}`
+          : `${check.min}–${check.max}`
+        : check.max !== undefined
+          ? `≤ ${check.max}`
+          : `≥ ${check.min}`
     let value: number | undefined
     if (check.value !== undefined) {
       const values = series(results, check.value)

@@ -22,6 +22,13 @@ export interface HttpLoad {
    * socket and so mismatches responses, and its `reconnectRate` drops the response it reconnects on.
    */
   readonly reconnect?: boolean
+  /**
+   * `undici`: keep-alive connections through the client's own undici loop instead of autocannon,
+   * for servers that close connections: after a `Connection: close` response autocannon has
+   * already written its next request on the closing socket, loses it, and from then on matches
+   * each response to the request before it (latencies about doubled), where undici reconnects.
+   */
+  readonly client?: 'undici'
 }
 
 /** HTTP/2 prior-knowledge (h2c) load: `streams` concurrent requests on one session. */

@@ -110,3 +110,31 @@ export function machineTicks(): { busy: number; total: number } {
   const idle = values[3]! + values[4]!
   return { busy: total - idle, total }
 }
+
+/**
+ * TCP connections accepted so far on this machine (its network namespace), from /proc/net/snmp's
+ * `PassiveOpens`: every listener's, the bench's and anything else running here.
+ */
+export function acceptedConnections(): number {
+  const lines = readFileSync('/proc/net/snmp', 'latin1').split('\n').filter((line) => line.startsWith('Tcp:'))
+  const names = lines[0]!.split(/\s+/)
+  const values = lines[1]!.split(/\s+/)
+  return Number(values[names.indexOf('PassiveOpens')])
+}
+
+/**
+ * Times the main thread of each process of a tree (the event loop's, in Node) was switched out so
+ * far, voluntarily (it waited: an idle event loop) or not (preempted), summed.
+ */
+export function treeContextSwitches(pid: number): number {
+  let total = 0
+  for (const member of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${member}/status`, 'latin1')
+      for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) total += Number(match[1])
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total
+}

@@ -1,7 +1,7 @@
 import type { Load } from './load.js'
 
 /** The proxies a scenario can run against; each is started once and shared by the scenarios naming it. */
-export type ProxyKind = 'reference' | 'no-jwt' | 'jwt' | 'jwt-10k' | 'no-jwt-probe' | 'no-cache'
+export type ProxyKind = 'reference' | 'no-jwt' | 'jwt' | 'jwt-10k' | 'no-jwt-probe' | 'no-cache' | 'workers-2' | 'workers-2-rr'
 
 /** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`); the reference is its own program. */
 export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, readonly string[]>> = {
@@ -11,6 +11,15 @@ export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, reado
   'jwt-10k': ['--session-cache-ttl', '10m'],
   'no-jwt-probe': ['--no-jwt'],
   'no-cache': ['--session-cache-ttl', '0'],
+  // Workers accept connections themselves (SCHED_NONE) and balance keep-alive connections.
+  'workers-2': ['--no-jwt', '--workers', '2'],
+  // Node's round-robin: the primary accepts every connection and hands it to a worker over IPC.
+  'workers-2-rr': ['--no-jwt', '--workers', '2'],
+}
+
+/** Environment of a proxy under test, beside the bench's own. */
+export const PROXY_ENV: Readonly<Partial<Record<ProxyKind, Readonly<Record<string, string>>>>> = {
+  'workers-2-rr': { NODE_CLUSTER_SCHED_POLICY: 'rr' },
 }
 
 /** Proxies whose event-loop delay is sampled (bench/probes/loop-delay.mjs preloaded). */
@@ -46,6 +55,13 @@ export interface Measurement {
   readonly baseline?: string
   /** Other measurements the budget compares this one with; run whenever this one runs. */
   readonly needs?: readonly string[]
+  /** The measurement whose proxy CPU per request (same round) this one's `cpuRatio` is taken against. */
+  readonly cpuBaseline?: string
+  /**
+   * A cluster: how many client connections each process of the proxy holds is read 0.25 s into
+   * the load (50 connections opened at once) and 0.5 s before its end.
+   */
+  readonly connectionSplit?: boolean
 }
 
 const httpLoad = (path: string, extra: Partial<Load & { kind: 'http' }> = {}) => (base: string, seconds: number): Load => ({
@@ -55,6 +71,12 @@ const httpLoad = (path: string, extra: Partial<Load & { kind: 'http' }> = {}) =>
   seconds,
   ...extra,
 })
+
+/** 50 keep-alive connections at full speed through the client's undici loop (see HttpLoad.client). */
+const keepAlive = (base: string, seconds: number): Load => ({ kind: 'http', url: `${base}/`, connections: CONNECTIONS, seconds, client: 'undici' })
+
+/** A new TCP connection for every request (`Connection: close`), 50 at a time. */
+const reconnecting = (base: string, seconds: number): Load => ({ kind: 'http', url: `${base}/`, connections: CONNECTIONS, seconds, reconnect: true })
 
 const beside = (base: string, seconds: number): Load => ({
   kind: 'parallel',
@@ -111,6 +133,50 @@ export const MEASUREMENTS: readonly Measurement[] = [
     baseline: 'direct',
     needs: ['no-jwt'],
   },
+  // Issue 11: --workers 2 against one process. Keep-alive runs use the client's undici loop, since a
+  // cluster sheds connections to balance them and autocannon miscounts after a server's close.
+  { id: 'direct-loop', title: 'direct to the origin, the undici keep-alive loop (baseline of the workers runs)', load: keepAlive },
+  { id: 'workers-1', title: '--no-jwt, one process (--workers 1), the undici keep-alive loop', proxy: 'no-jwt', load: keepAlive, baseline: 'direct-loop' },
+  {
+    id: 'workers-2',
+    title: '--no-jwt --workers 2 (workers accept: SCHED_NONE, keep-alive connections balanced)',
+    proxy: 'workers-2',
+    load: keepAlive,
+    baseline: 'direct-loop',
+    needs: ['workers-1'],
+    cpuBaseline: 'workers-1',
+    connectionSplit: true,
+  },
+  {
+    id: 'workers-2-rr',
+    title: '--no-jwt --workers 2 with NODE_CLUSTER_SCHED_POLICY=rr (the primary accepts and hands out)',
+    proxy: 'workers-2-rr',
+    load: keepAlive,
+    baseline: 'direct-loop',
+    needs: ['workers-1'],
+    cpuBaseline: 'workers-1',
+    connectionSplit: true,
+  },
+  { id: 'close-direct', title: 'direct, a new connection per request (baseline)', load: reconnecting },
+  { id: 'close-workers-1', title: '--no-jwt, one process, a new connection per request', proxy: 'no-jwt', load: reconnecting, baseline: 'close-direct' },
+  {
+    id: 'close-workers-2',
+    title: '--no-jwt --workers 2 (SCHED_NONE), a new connection per request',
+    proxy: 'workers-2',
+    load: reconnecting,
+    baseline: 'close-direct',
+    needs: ['close-workers-1'],
+    cpuBaseline: 'close-workers-1',
+  },
+  {
+    id: 'close-workers-2-rr',
+    title: '--no-jwt --workers 2, round-robin, a new connection per request',
+    proxy: 'workers-2-rr',
+    load: reconnecting,
+    baseline: 'close-direct',
+    needs: ['close-workers-1'],
+    cpuBaseline: 'close-workers-1',
+  },
   { id: 'direct-64k', title: 'direct to the origin, 64 KiB (baseline)', load: httpLoad('/64k') },
   { id: '64k', title: '64 KiB responses, --no-jwt', proxy: 'no-jwt', load: httpLoad('/64k'), baseline: 'direct-64k' },
   { id: 'fixed-direct', title: `direct, fixed ${FIXED_RATE} req/s (baseline)`, load: httpLoad('/', { rate: FIXED_RATE }) },
@@ -141,4 +207,6 @@ export const MEASUREMENTS: readonly Measurement[] = [
 export const GROUPS: Readonly<Record<string, readonly string[]>> = {
   latency: ['fixed-reference', 'fixed-no-jwt', 'fixed-jwt'],
   'no-cache': ['jwt-no-cache'],
+  // Issue 11: one process against two workers, both schedulings, keep-alive and a new connection per request.
+  workers: ['workers-2', 'workers-2-rr', 'close-workers-2', 'close-workers-2-rr'],
 }

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { join } from 'node:path'
 import { freePort } from '../../test/helpers/upstream.js'
 import { BIN, spawnReady } from './cli-process.js'
 import { SESSION_COOKIE } from './load.js'
@@ -34,19 +35,30 @@ async function timeToFirstResponse(argv: (port: number) => string[]): Promise<nu
 }
 
 /**
- * Start-up, spawn to first proxied response, interleaved so load from elsewhere falls on all three
- * alike: a bare `node -e` server, `ory-proxy --no-jwt`, and JWT mode (whose first response also
- * waits for one whoami call and one signature).
+ * Start-up, spawn to first proxied response, interleaved so load from elsewhere falls on all
+ * alike: a bare `node -e` server, `ory-proxy --workers 1 --no-jwt`, and JWT mode (whose first
+ * response also waits for one whoami call and one signature), and the same two with `--workers 2`
+ * (the primary, then both workers ready). Given `before` (another build's package root, e.g. a
+ * worktree of an earlier commit), its CLI is timed beside ours with the same flags (no
+ * `--workers`, which it may not know), the two alternating in order from run to run.
  */
-export async function measureStartup(origin: string, ory: string, runs: number): Promise<Figures[]> {
-  const proxy = (extra: string[]) => (port: number) => [BIN, 'start', origin, '--sdk-url', ory, ...extra, '--port', String(port), '-q']
+export async function measureStartup(origin: string, ory: string, runs: number, before?: string): Promise<Figures[]> {
+  const proxy = (extra: string[], bin = BIN) => (port: number) => [bin, 'start', origin, '--sdk-url', ory, ...extra, '--port', String(port), '-q']
+  const beforeBin = before === undefined ? undefined : join(before, 'bin/run.js')
   const figures: Figures[] = []
   for (let run = 0; run < runs; run++) {
-    figures.push({
-      bareMs: await timeToFirstResponse((port) => ['-e', BARE_SERVER, String(port)]),
-      noJwtMs: await timeToFirstResponse(proxy(['--no-jwt'])),
-      jwtMs: await timeToFirstResponse(proxy([])),
-    })
+    const figure: Figures = { bareMs: await timeToFirstResponse((port) => ['-e', BARE_SERVER, String(port)]) }
+    for (const jwt of [false, true]) {
+      const flags = jwt ? [] : ['--no-jwt']
+      const pair: Array<[string, (port: number) => string[]]> = [[jwt ? 'jwtMs' : 'noJwtMs', proxy(['--workers', '1', ...flags])]]
+      if (beforeBin !== undefined) pair.push([jwt ? 'beforeJwtMs' : 'beforeNoJwtMs', proxy(flags, beforeBin)])
+      // Whichever goes first may find the other's files in the page cache: swap every run.
+      if (run % 2 === 1) pair.reverse()
+      for (const [name, argv] of pair) figure[name] = await timeToFirstResponse(argv)
+    }
+    figure.workers2NoJwtMs = await timeToFirstResponse(proxy(['--workers', '2', '--no-jwt']))
+    figure.workers2JwtMs = await timeToFirstResponse(proxy(['--workers', '2']))
+    figures.push(figure)
   }
   return figures
 }

@@ -21,6 +21,30 @@ function notes(median: Readonly<Record<string, number>>): string {
   return parts.join('; ')
 }
 
+/** The issue-11 rows (one process against two workers, both schedulings), in this order, when measured. */
+const CLUSTER_ROWS = ['direct-loop', 'workers-1', 'workers-2', 'workers-2-rr', 'close-direct', 'close-workers-1', 'close-workers-2', 'close-workers-2-rr']
+
+/** One process against `--workers 2`: CPU of every process, where the CPU went, how the connections split. */
+function printCluster(results: Report['results']): void {
+  const rows = CLUSTER_ROWS.filter((id) => results[id] !== undefined)
+  if (!rows.some((id) => id.includes('workers'))) return
+  console.log(
+    '\n| scenario | req/s | p50 ms | p99 ms | proxy CPU µs/req, all processes | primary µs/req | CPU × one process | proxy context switches/req | client µs/req | origin µs/req | machine busy % | connections per worker at 0.25 s | at the end | errors |',
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const id of rows) {
+    const m = results[id]!.median
+    const splitAt = (high: number | undefined, low: number | undefined) => (high === undefined ? '—' : `${show(high)}/${show(low)}`)
+    console.log(
+      `| ${id} | ${show(m.rps)} | ${show(m.p50, 2)} | ${show(m.p99, 2)} | ${show(m.cpuPerRequest)} | ${show(m.primaryCpuPerRequest)} | ${show(m.cpuRatio, 2)} | ${show(m.switchesPerRequest, 2)} | ` +
+        `${show(m.clientCpuPerRequest)} | ${show(m.originCpuPerRequest)} | ${show(m.machineBusyPercent)} | ${splitAt(m.splitEarlyHigh, m.splitEarlyLow)} | ` +
+        `${splitAt(m.splitHigh, m.splitLow)} | ${show(m.errors)} |`,
+    )
+  }
+  const check = results['close-direct']?.median.appConnectionsPerRequest
+  if (check !== undefined) console.log(`\nnew connection per request: the origin accepted ${show(check, 3)} connections per request it answered (close-direct)`)
+}
+
 /** Prints the run as Markdown: the machine, the load table (medians), start-up, memory, the budget. */
 export function printTable(report: Report): void {
   const { machine, results } = report
@@ -31,17 +55,36 @@ export function printTable(report: Report): void {
   console.log('| scenario | req/s | × baseline | p50 ms | p99 ms | +p50 ms | +p99 ms | proxy CPU µs/req | client CPU µs/req | RSS MB | errors | notes |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const [id, { median }] of Object.entries(results)) {
-    if (id === 'startup' || id === 'memory') continue
+    if (median.rps === undefined) continue // start-up, memory, whoami, level-lookup: printed below
     console.log(
       `| ${id} | ${show(median.rps)} | ${show(median.ratio, 2)} | ${show(median.p50, 2)} | ${show(median.p99, 2)} | ` +
         `${show(median.addedP50, 2)} | ${show(median.addedP99, 2)} | ${show(median.cpuPerRequest)} | ${show(median.clientCpuPerRequest)} | ${show(median.rssMB)} | ${show(median.errors)} | ${notes(median)} |`,
     )
   }
+  printCluster(results)
   const startup = results.startup?.median
   if (startup !== undefined) {
+    const before = startup.beforeNoJwtMs === undefined ? '' : ` (before: --no-jwt ${show(startup.beforeNoJwtMs)} ms, JWT ${show(startup.beforeJwtMs)} ms)`
     console.log(
       `\nstart-up, spawn → first proxied 200, median of ${results.startup!.runs.length}: bare node ${show(startup.bareMs)} ms, ` +
-        `--no-jwt ${show(startup.noJwtMs)} ms, JWT ${show(startup.jwtMs)} ms`,
+        `--workers 1 --no-jwt ${show(startup.noJwtMs)} ms, JWT ${show(startup.jwtMs)} ms${before}; ` +
+        `--workers 2 --no-jwt ${show(startup.workers2NoJwtMs)} ms, JWT ${show(startup.workers2JwtMs)} ms`,
+    )
+  }
+  const whoami = results.whoami?.median
+  if (whoami !== undefined) {
+    console.log(
+      `whoami calls, ${show(whoami.sessions)} distinct sessions each asked ${show(whoami.asksPerSession)} times: --workers 2 ${show(whoami.workersCalls)} ` +
+        `(${show(whoami.workersErrors)} errors; worker CPU ${show(whoami.workersCpuMsHigh)}/${show(whoami.workersCpuMsLow)} ms), ` +
+        `two proxies sharing Redis ${show(whoami.redisCalls)} (${show(whoami.redisErrors)} errors)`,
+    )
+  }
+  const lookup = results['level-lookup']?.median
+  if (lookup !== undefined) {
+    const pair = (name: string) => `${show(lookup[`${name}P50`], 0)}/${show(lookup[`${name}P99`], 0)}`
+    console.log(
+      `one second-level lookup, p50/p99 µs: IPC claim ${pair('ipcClaim')}, peek ${pair('ipcPeek')}, absent key ${pair('ipcAbsent')}; ` +
+        `Redis claim ${pair('redisClaim')}, peek ${pair('redisPeek')}, bare GET ${pair('redisGet')}`,
     )
   }
   const memory = results.memory?.median

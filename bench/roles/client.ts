@@ -120,8 +120,44 @@ async function runReconnecting(load: HttpLoad): Promise<LoadResult> {
   return summary(latencies, (performance.now() - began) / 1000, errors)
 }
 
+/**
+ * Keep-alive connections at full speed through undici: `connections` loops, each sending its next
+ * request when the last one's body is read. A response with `Connection: close` (a cluster worker
+ * shedding connections to balance them) ends that connection and the next request opens another.
+ */
+async function runClosedLoop(load: HttpLoad): Promise<LoadResult> {
+  const url = new URL(load.url)
+  const pool = new Pool(url.origin, { connections: load.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const latencies: number[] = []
+  let errors = 0
+  let sent = 0
+  const began = performance.now()
+  const end = began + (load.seconds ?? 5) * 1000
+  const more = () => (load.amount === undefined ? performance.now() < end : sent < load.amount)
+  await Promise.all(
+    Array.from({ length: load.connections }, async () => {
+      while (more()) {
+        const cookie = cookieFor(load, sent++)
+        const started = performance.now()
+        try {
+          const { statusCode, body } = await pool.request({ path: url.pathname, method: 'GET', headers: cookie === undefined ? {} : { cookie } })
+          await body.dump()
+          if (statusCode >= 200 && statusCode < 300) latencies.push(performance.now() - started)
+          else errors++
+        } catch {
+          errors++
+        }
+      }
+    }),
+  )
+  const seconds = (performance.now() - began) / 1000
+  await pool.close()
+  return summary(latencies, seconds, errors)
+}
+
 function runHttp(load: HttpLoad): Promise<LoadResult> {
   if (load.reconnect === true) return runReconnecting(load)
+  if (load.client === 'undici') return runClosedLoop(load)
   if (load.rate !== undefined) return runPaced(load)
   let next = 0
   const options: autocannon.Options = {
