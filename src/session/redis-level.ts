@@ -15,7 +15,7 @@ const EVICT_ACK_MS = 1_000
 /**
  * A claim after a GET found nothing, atomically: the entry if it came meanwhile; else the lock with
  * our lease (1: we lead); else 0 (someone else leads). A hit is a plain GET first: 32 µs p50 on
- * loopback against 42 µs for this script (bench/redis-level.ts); a miss, two round trips, is
+ * loopback against 42 µs for this script (measured when it was chosen); a miss, two round trips, is
  * followed by a whoami call of milliseconds anyway.
  */
 const CLAIM = `local entry = redis.call('GET', KEYS[1])
