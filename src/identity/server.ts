@@ -100,6 +100,16 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
   const now = options.now ?? Date.now
   const logger = options.logger ?? silentLogger
   const identities = await IdentityStore.open(options.storeFile)
+  // With a store file, sessions are kept in it too (token hashes), so a restart signs no one out.
+  const persistence =
+    identities.path === undefined
+      ? undefined
+      : {
+          stored: identities.storedSessions,
+          save: () => void identities.save().catch((error: Error) => logger.warn(`identity server: sessions not saved: ${error.message}`)),
+        }
+  const sessions = new SessionStore(sessionLifetimeMs, persistence, now())
+  identities.attachSessions(() => sessions.snapshot(now()))
   // Made now, off the event loop, so the first login with an unknown email costs what any login does.
   void decoyHash()
 
@@ -124,7 +134,7 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
     defaultReturnUrl: `${base.origin}/ui/welcome`,
     schema,
     identities,
-    sessions: new SessionStore(sessionLifetimeMs),
+    sessions,
     flows: new FlowStore(flowLifetimeMs),
     errorReports: new ErrorReports(),
     csrf: new CsrfTokens(base.origin),

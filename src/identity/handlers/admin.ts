@@ -78,7 +78,7 @@ const ADMIN_SESSION = /^\/admin\/sessions\/([0-9a-f-]{36})$/
 /** `DELETE /admin/sessions/<id>`: revokes a session, as Kratos' admin API does (`disableSession`). */
 export function revokeSession(ctx: IdentityContext, ex: Exchange): void {
   const id = ADMIN_SESSION.exec(ex.url.pathname)?.[1]
-  if (id === undefined || !ctx.sessions.revokeId(id, ex.now)) {
+  if (id === undefined || !ctx.sessions.revoke(id, ex.now)) {
     return ex.error(errors.notFound('No active session has this id.'))
   }
   ex.empty(204)
