@@ -3,7 +3,7 @@ import type { Exchange } from '../exchange.js'
 import { buildIdentity, createInput, type IdentityInput } from '../identity-body.js'
 import { DUPLICATE, type IdentityRecord } from '../identity-store.js'
 import { applyJsonPatch } from '../json-patch.js'
-import { errors, kratosError } from '../kratos-errors.js'
+import { errors, kratosError, type KratosErrorBody } from '../kratos-errors.js'
 import { paginate } from '../pagination.js'
 import { adminIdentityJson, sessionJson } from '../session-json.js'
 
@@ -31,12 +31,17 @@ function includesPassword(ex: Exchange): boolean {
  * an identifier is taken. Shared by `POST /admin/identities` and `--identities` (which gets the
  * error body back instead of an answer).
  */
-export async function createIdentity(ctx: IdentityContext, input: IdentityInput, now: number) {
+export async function createIdentity(ctx: Pick<IdentityContext, 'schema' | 'identities'>, input: IdentityInput, now: number): Promise<Created> {
   const built = await buildIdentity(ctx.schema, undefined, input, now)
-  if ('error' in built) return built
+  if ('error' in built) return { error: built.error }
   const created = await ctx.identities.create({ ...built.fields, now })
-  return created === DUPLICATE ? { error: conflict() } : { identity: created }
+  return created === DUPLICATE ? { error: conflict(), duplicate: built.fields.identifiers } : { identity: created }
 }
+
+/** A created identity, or why not (`duplicate`: the identifiers, when one was taken). */
+export type Created =
+  | { readonly identity: IdentityRecord }
+  | { readonly error: KratosErrorBody; readonly duplicate?: readonly string[] }
 
 /** `POST /admin/identities` (Kratos' `createIdentity`): traits, and a password or an imported hash. */
 export async function createIdentityHandler(ctx: IdentityContext, ex: Exchange): Promise<void> {
