@@ -71,6 +71,13 @@ export const START_FLAGS = {
       env: 'ORY_PROXY_IDENTITY_ADMIN_TOKEN',
       shownDefault: 'random, in a 0600 file whose path is printed',
     },
+    'identity-admin-port': {
+      kind: 'integer',
+      summary: "Without --project/--sdk-url: port of the built-in identity server's admin API (127.0.0.1), e.g. Kratos' 4434.",
+      shownDefault: 'a free port',
+      min: 1,
+      max: 65_535,
+    },
     workspace: {
       kind: 'string',
       summary: 'Ory Network workspace ID or name (or the start of either), to narrow the project search.',

@@ -129,6 +129,7 @@ export async function startFromFlags(
           schemaFile: string('identity-schema'),
           identitiesFile: string('identities'),
           adminToken: string('identity-admin-token'),
+          adminPort: values['identity-admin-port'] as number | undefined,
         },
         logger,
       )

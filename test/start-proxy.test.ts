@@ -59,6 +59,11 @@ test('startProxy from the package: the built-in server, a user made through the 
   const page = await fetch(`${proxy.url}/account`, { headers: { 'x-session-token': token! } })
   assert.equal(page.status, 200)
   assert.match(app.requests.at(-1)?.headers.authorization?.[0] ?? '', /^Bearer ey/, 'the app got a JWT')
+  // The built-in server's session cookie holds the session token: a test can hand it to a browser.
+  const asCookie = await fetch(`${proxy.url}/account`, { headers: { cookie: `ory_kratos_session=${token}` } })
+  assert.equal(asCookie.status, 200)
+  const claims = JSON.parse(Buffer.from(app.requests.at(-1)!.headers.authorization![0]!.split('.')[1]!, 'base64url').toString()) as { session: { identity: { traits: { email: string } } } }
+  assert.equal(claims.session.identity.traits.email, 'lib@example.org')
   await proxy.close()
   await assert.rejects(fetch(proxy.url), 'nothing listens after close()')
 })

@@ -93,6 +93,8 @@ export interface BuiltInFlags {
   readonly schemaFile: string | undefined
   readonly identitiesFile: string | undefined
   readonly adminToken: string | undefined
+  /** The admin listener's port; undefined or 0 picks a free one. */
+  readonly adminPort: number | undefined
 }
 
 /** Flags that make no sense with another Ory endpoint (an admin token, often set in the environment, is just unused). */
@@ -100,6 +102,7 @@ const BUILT_IN_FLAGS: ReadonlyArray<readonly [keyof BuiltInFlags, string]> = [
   ['storeFile', '--identity-store'],
   ['schemaFile', '--identity-schema'],
   ['identitiesFile', '--identities'],
+  ['adminPort', '--identity-admin-port'],
 ]
 
 /**
@@ -120,7 +123,7 @@ export async function endpointOrBuiltIn(
   }
   const server = await startBuiltInIdentity({
     port: 0,
-    adminPort: 0,
+    adminPort: flags.adminPort ?? 0,
     storeFile: flags.storeFile,
     schemaFile: flags.schemaFile,
     identitiesFile: flags.identitiesFile,

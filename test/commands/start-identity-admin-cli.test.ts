@@ -46,7 +46,7 @@ test('start prints where the admin API listens and the file holding its token, n
   assert.ok(!cli.stderr.includes(token))
 })
 
-test('--identity-admin-token (or ORY_PROXY_IDENTITY_ADMIN_TOKEN) is the admin token; --identities imports users at start', async (t) => {
+test('--identity-admin-token (or ORY_PROXY_IDENTITY_ADMIN_TOKEN) is the admin token, --identity-admin-port its port; --identities imports users at start', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, 'users.json')
   writeFileSync(
@@ -59,7 +59,9 @@ test('--identity-admin-token (or ORY_PROXY_IDENTITY_ADMIN_TOKEN) is the admin to
   const app = await startUpstream(t)
   const port = await freePort()
   const token = 'ci-admin-token-0123456789'
-  const cli = await spawnCli(t, ['start', app.url, `http://127.0.0.1:${port}`, '--port', String(port), '--no-jwt', '-y', '--identities', file], 'To access your application', {
+  const adminPort = await freePort()
+  const args = ['start', app.url, `http://127.0.0.1:${port}`, '--port', String(port), '--no-jwt', '-y', '--identities', file, '--identity-admin-port', String(adminPort)]
+  const cli = await spawnCli(t, args, 'To access your application', {
     ORY_PROXY_IDENTITY_ADMIN_TOKEN: token,
   })
   assert.match(cli.stderr, /2 identities imported from /)
@@ -69,6 +71,7 @@ test('--identity-admin-token (or ORY_PROXY_IDENTITY_ADMIN_TOKEN) is the admin to
   await apiLogin(oryUrl, 'alice@example.org', PASSWORD)
   await apiLogin(oryUrl, 'bob@example.org', 'imported-secret-1')
   const adminUrl = /admin: (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr)![1]
+  assert.equal(adminUrl, `http://127.0.0.1:${adminPort}`)
   const listed = await fetch(`${adminUrl}/admin/identities`, { headers: { authorization: `Bearer ${token}` } })
   assert.deepEqual(((await listed.json()) as Array<{ traits: { email: string } }>).map((i) => i.traits.email), ['alice@example.org', 'bob@example.org'])
   cli.child.kill('SIGTERM')
