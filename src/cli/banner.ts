@@ -6,6 +6,8 @@ export interface BannerOptions {
   readonly quiet: boolean
   /** With the built-in identity server: where its identities live (`dev only, in-memory`). */
   readonly identityStore?: string | undefined
+  /** With the built-in identity server: where its admin API listens and where its token is (never the token). */
+  readonly identityAdmin?: string | undefined
   /** Where the HTTPS certificate comes from, when the proxy serves HTTPS. */
   readonly tls?: string | undefined
   /** `--session-store`, password hidden: where sessions and the key are shared. */
@@ -36,6 +38,7 @@ export function printBanner(logger: Logger, config: ProxyConfig, options: Banner
       ...(options.identityStore === undefined
         ? []
         : [`  auth: ${options.identityStore}; sign up at ${url}/.ory/ui/registration`]),
+      ...(options.identityAdmin === undefined ? [] : [`  admin: ${options.identityAdmin} (Kratos' admin API, loopback only)`]),
       `  jwt:  ${jwt}`,
       ...(options.sessionStore === undefined ? [] : [`  sessions shared through ${options.sessionStore}`]),
       ...(options.tls === undefined ? [] : [`  tls:  ${options.tls}`]),

@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
-import { describeIdentityStore, startBuiltInIdentity } from '../cli/identity.js'
+import { describeAdminToken, describeIdentityStore, startBuiltInIdentity } from '../cli/identity.js'
 import { shown } from '../cli/shown-default.js'
 import { handleSignals } from '../cli/signals.js'
 import { parseDuration } from '../duration.js'
@@ -13,7 +13,7 @@ export default class IdentityServer extends Command {
   static override description = [
     "A local stand-in for Ory's identity API (Kratos): registration, login, settings, recovery and verification by code (browser and API flows) for an identity schema with password credentials (default traits.email), logout, /sessions/whoami, and pages at /ui/*. Codes are \"sent\" to an outbox: one line each on stderr, and Kratos' GET /admin/courier/messages on the admin port.",
     '',
-    'Point the basePath of Ory\'s SDKs, or --sdk-url of "ory-proxy start", at the printed URL. Identities live in memory unless --identity-store names a file; sessions always live in memory.',
+    'Point the basePath of Ory\'s SDKs, or --sdk-url of "ory-proxy start", at the printed URL. Identities and sessions live in memory unless --identity-store names a file. The admin listener serves Kratos\' admin identity and session API with the admin token: --admin-token, or a random one written to a file (mode 0600) whose path is printed.',
   ].join('\n')
 
   static override examples = [
@@ -41,8 +41,17 @@ export default class IdentityServer extends Command {
       defaultHelp: shown('traits.email'),
     }),
     'identity-store': Flags.string({
-      summary: 'JSON file to keep identities in (written atomically; created if missing).',
+      summary: 'JSON file to keep identities and sessions in (written atomically; created if missing).',
       defaultHelp: shown('memory only'),
+    }),
+    identities: Flags.string({
+      summary: "JSON array of identities to create at start (the admin API's create bodies: traits, password or hashed_password).",
+      defaultHelp: shown('none'),
+    }),
+    'admin-token': Flags.string({
+      summary: 'Bearer token of the admin listener (at least 8 characters).',
+      env: 'ORY_PROXY_IDENTITY_ADMIN_TOKEN',
+      defaultHelp: shown('random, in a 0600 file whose path is printed'),
     }),
     'base-url': Flags.string({
       summary: 'The URL browsers use to reach this server, when not http://127.0.0.1:<port>. No path.',
@@ -64,6 +73,8 @@ export default class IdentityServer extends Command {
       adminPort: flags['admin-port'],
       schemaFile: flags['identity-schema'],
       storeFile: flags['identity-store'],
+      identitiesFile: flags.identities,
+      adminToken: flags['admin-token'],
       baseUrl: flags['base-url'],
       sessionLifetimeMs,
       logger,
@@ -77,7 +88,8 @@ export default class IdentityServer extends Command {
         `  sign up:  ${server.url}/ui/registration`,
         `  sign in:  ${server.url}/ui/login`,
         `  SDKs:     basePath ${server.url}`,
-        `  admin:    ${server.adminUrl} (GET /admin/courier/messages, DELETE /admin/sessions/<id>) with "Authorization: Bearer ${server.adminToken}"`,
+        `  admin:    ${server.adminUrl} (Kratos' admin API: /admin/identities, /admin/sessions, /admin/courier/messages)`,
+        `            "Authorization: Bearer <token>" with ${describeAdminToken(server, '--admin-token')}`,
         `  outbox:   ${server.adminUrl}/courier (any user name, the admin token as password)`,
         '',
       ].join('\n'),

@@ -27,5 +27,6 @@ export function currentSession(ctx: IdentityContext, ex: Exchange): SignedIn | u
   const session = ctx.sessions.byToken(token, ex.now)
   if (session === undefined) return undefined
   const identity = ctx.identities.get(session.identityId)
-  return identity === undefined ? undefined : { session, identity }
+  // Kratos: the sessions of a deactivated identity stop working at once.
+  return identity === undefined || identity.state === 'inactive' ? undefined : { session, identity }
 }

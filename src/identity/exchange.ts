@@ -120,6 +120,30 @@ export class Exchange {
     if (type !== 'application/json' && type !== 'application/x-www-form-urlencoded') {
       return { error: errors.badRequest('Send the form as application/x-www-form-urlencoded or application/json.') }
     }
+    const text = await this.#readText()
+    if (typeof text !== 'string') return text
+    if (type === 'application/x-www-form-urlencoded') {
+      const params = new URLSearchParams(text)
+      return { form: { get: (name) => params.get(name) ?? undefined, json: undefined } }
+    }
+    const body = parseJson(text)
+    if ('error' in body) return body
+    if (typeof body.json !== 'object' || body.json === null || Array.isArray(body.json)) {
+      return { error: errors.badRequest('The request body must be a JSON object.') }
+    }
+    const json = body.json as Record<string, unknown>
+    return { form: { get: (name) => lookup(json, name), json } }
+  }
+
+  /** Reads a JSON body (any JSON value: the admin API's patches are arrays) of at most {@link MAX_BODY_BYTES}. */
+  async readJson(): Promise<{ readonly json: unknown } | { readonly error: KratosErrorBody }> {
+    const type = (this.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+    if (type !== 'application/json' && type !== 'application/json-patch+json') return { error: errors.badRequest('Send the body as application/json.') }
+    const text = await this.#readText()
+    return typeof text === 'string' ? parseJson(text) : text
+  }
+
+  async #readText(): Promise<string | { readonly error: KratosErrorBody }> {
     const declared = Number(this.header('content-length') ?? 0)
     if (declared > MAX_BODY_BYTES) return this.#tooLarge()
     const chunks: Buffer[] = []
@@ -129,25 +153,10 @@ export class Exchange {
       if (size > MAX_BODY_BYTES) return this.#tooLarge()
       chunks.push(chunk)
     }
-    const text = Buffer.concat(chunks).toString('utf8')
-    if (type === 'application/x-www-form-urlencoded') {
-      const params = new URLSearchParams(text)
-      return { form: { get: (name) => params.get(name) ?? undefined, json: undefined } }
-    }
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      return { error: errors.badRequest('The request body is not valid JSON.') }
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return { error: errors.badRequest('The request body must be a JSON object.') }
-    }
-    const json = body as Record<string, unknown>
-    return { form: { get: (name) => lookup(json, name), json } }
+    return Buffer.concat(chunks).toString('utf8')
   }
 
-  #tooLarge(): BodyResult {
+  #tooLarge(): { readonly error: KratosErrorBody } {
     // The rest of the body is not read; closing keeps the connection from desynchronising.
     this.res.shouldKeepAlive = false
     return { error: errors.bodyTooLarge(MAX_BODY_BYTES) }
@@ -161,6 +170,14 @@ export class Exchange {
       'set-cookie': this.#cookies,
     })
     this.res.end(body)
+  }
+}
+
+function parseJson(text: string): { readonly json: unknown } | { readonly error: KratosErrorBody } {
+  try {
+    return { json: JSON.parse(text) as unknown }
+  } catch {
+    return { error: errors.badRequest('The request body is not valid JSON.') }
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { isPasswordHash } from './password.js'
 import type { TraitAddresses } from './schema.js'
+import type { SessionRecord } from './sessions.js'
 import { StoreFile, storeError } from './store-file.js'
 
 /** An address the schema marks for verification (Kratos' `verifiable_addresses[]`). */
@@ -23,6 +24,9 @@ export interface RecoveryAddress {
   readonly updatedAt: string
 }
 
+/** Kratos' identity states: an inactive identity cannot sign in, and its sessions stop working. */
+export type IdentityState = 'active' | 'inactive'
+
 /** One person: traits under the identity schema, a password, and the addresses the schema derives. */
 export interface IdentityRecord {
   readonly id: string
@@ -30,7 +34,15 @@ export interface IdentityRecord {
   readonly traits: Readonly<Record<string, unknown>>
   /** Password login identifiers, lower-cased (Kratos matches identifiers case-insensitively). */
   readonly identifiers: readonly string[]
-  readonly passwordHash: string
+  /** Absent for an identity created through the admin API without credentials: it cannot log in with a password. */
+  readonly passwordHash?: string | undefined
+  /** Absent means active (stores written before states existed). */
+  readonly state?: IdentityState | undefined
+  /** ISO 8601; absent means `createdAt`. */
+  readonly stateChangedAt?: string | undefined
+  /** Kratos' `metadata_public` (whoami shows it) and `metadata_admin` (the admin API only); absent is null. */
+  readonly metadataPublic?: unknown
+  readonly metadataAdmin?: unknown
   /** ISO 8601. */
   readonly createdAt: string
   readonly updatedAt: string
@@ -41,7 +53,8 @@ export interface IdentityRecord {
 /** What {@link IdentityStore.create} and {@link IdentityStore.update} report when an identifier is taken. */
 export const DUPLICATE = Symbol('duplicate identifier')
 
-const FORMAT_VERSION = 2
+/** 3: sessions (token hashes) beside the identities; identity states and metadata. 1 and 2 are read and rewritten. */
+const FORMAT_VERSION = 3
 
 /**
  * The record for `traits` after a change: identifiers and addresses derived anew, keeping the id
@@ -81,6 +94,9 @@ export class IdentityStore {
   readonly #byId = new Map<string, IdentityRecord>()
   readonly #byIdentifier = new Map<string, IdentityRecord>()
   readonly #file: StoreFile | undefined
+  #sessions: () => readonly SessionRecord[] = () => []
+  /** The sessions the file held at open (format 3), for the session store to adopt; expired ones included. */
+  storedSessions: readonly SessionRecord[] = []
 
   private constructor(path: string | undefined) {
     this.#file = path === undefined ? undefined : new StoreFile(path, () => this.#serialize())
@@ -90,7 +106,7 @@ export class IdentityStore {
    * Opens the store: in memory without `path`; otherwise loads the file, or creates it when it does
    * not exist (so a bad path fails at start, not at the first sign-up). Rejects with
    * `ERR_IDENTITY_STORE` when the file cannot be read, parsed or written. A version 1 file (email
-   * identities) is read and written back as version 2.
+   * identities) and a version 2 one (no sessions) are read and written back as version 3.
    */
   static async open(path?: string): Promise<IdentityStore> {
     const store = new IdentityStore(path)
@@ -99,11 +115,27 @@ export class IdentityStore {
     const text = await file.read()
     if (text === undefined) await file.save()
     else {
-      const { version, records } = parseStore(text, file.path)
+      const { version, records, sessions } = parseStore(text, file.path)
       for (const record of records) store.#index(record)
+      store.storedSessions = sessions
       if (version !== FORMAT_VERSION) await file.save()
     }
     return store
+  }
+
+  /** Where the file's `sessions` come from at each write (the session store's snapshot). */
+  attachSessions(source: () => readonly SessionRecord[]): void {
+    this.#sessions = source
+  }
+
+  /** Writes the file (when there is one) with the current identities and sessions. */
+  async save(): Promise<void> {
+    await this.#file?.save()
+  }
+
+  /** Every identity, oldest first. */
+  list(): IdentityRecord[] {
+    return [...this.#byId.values()]
   }
 
   /** The file backing the store, if any. */
@@ -175,6 +207,20 @@ export class IdentityStore {
     return next
   }
 
+  /** Removes an identity; false when there was none. A failed write puts it back and rejects. */
+  async delete(id: string): Promise<boolean> {
+    const record = this.#byId.get(id)
+    if (record === undefined) return false
+    this.#unindex(record)
+    try {
+      await this.#file?.save()
+    } catch (error) {
+      this.#index(record)
+      throw error
+    }
+    return true
+  }
+
   /** Resolves once pending writes are done. */
   async flush(): Promise<void> {
     await this.#file?.idle()
@@ -193,20 +239,20 @@ export class IdentityStore {
   }
 
   #serialize(): string {
-    return `${JSON.stringify({ version: FORMAT_VERSION, identities: [...this.#byId.values()] }, null, 2)}\n`
+    return `${JSON.stringify({ version: FORMAT_VERSION, identities: [...this.#byId.values()], sessions: this.#sessions() }, null, 2)}\n`
   }
 }
 
 /** Reads a store file back, refusing anything this code did not write (a hand edit gone wrong). */
-function parseStore(text: string, path: string): { version: number; records: IdentityRecord[] } {
+function parseStore(text: string, path: string): { version: number; records: IdentityRecord[]; sessions: SessionRecord[] } {
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch (cause) {
     throw storeError(`${path} is not JSON: ${(cause as Error).message}`, cause)
   }
-  const store = data as { version?: unknown; identities?: unknown }
-  if (typeof data !== 'object' || data === null || (store.version !== 1 && store.version !== FORMAT_VERSION) || !Array.isArray(store.identities)) {
+  const store = data as { version?: unknown; identities?: unknown; sessions?: unknown }
+  if (typeof data !== 'object' || data === null || ![1, 2, FORMAT_VERSION].includes(store.version as number) || !Array.isArray(store.identities)) {
     throw storeError(`${path} is not an ory-proxy identity store (version ${FORMAT_VERSION})`)
   }
   const seen = new Set<string>()
@@ -218,7 +264,25 @@ function parseStore(text: string, path: string): { version: number; records: Ide
     for (const identifier of record.identifiers) seen.add(identifier)
     return record
   })
-  return { version: store.version, records }
+  const sessions = store.version === FORMAT_VERSION ? store.sessions : []
+  if (!Array.isArray(sessions) || !sessions.every(isSession)) throw storeError(`${path}: a session is malformed`)
+  return { version: store.version as number, records, sessions }
+}
+
+function isSession(value: unknown): value is SessionRecord {
+  const session = value as Partial<SessionRecord> | null
+  return (
+    typeof session === 'object' &&
+    session !== null &&
+    typeof session.id === 'string' &&
+    typeof session.tokenHash === 'string' &&
+    typeof session.identityId === 'string' &&
+    typeof session.expiresAt === 'number' &&
+    typeof session.issuedAt === 'number' &&
+    typeof session.authenticatedAt === 'number' &&
+    typeof session.active === 'boolean' &&
+    typeof session.device?.id === 'string'
+  )
 }
 
 /** Version 1 held `traits.email` identities only. */
@@ -272,8 +336,8 @@ function isRecord(value: unknown): value is IdentityRecord {
     record.traits !== null &&
     Array.isArray(record.identifiers) &&
     record.identifiers.every((identifier) => typeof identifier === 'string') &&
-    typeof record.passwordHash === 'string' &&
-    isPasswordHash(record.passwordHash) &&
+    (record.passwordHash === undefined || (typeof record.passwordHash === 'string' && isPasswordHash(record.passwordHash))) &&
+    (record.state === undefined || record.state === 'active' || record.state === 'inactive') &&
     typeof record.createdAt === 'string' &&
     typeof record.updatedAt === 'string' &&
     Array.isArray(record.verifiableAddresses) &&

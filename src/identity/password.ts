@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { canonicalScrypt, importedKind, verifyImported } from './imported-hash.js'
 
 /**
  * scrypt cost: N = 2^14, r = 8, p = 1 (16 MiB, the RFC 7914 §2 interactive-login figure), run on
@@ -38,9 +39,20 @@ export async function hashPassword(password: string): Promise<string> {
   return `$scrypt$ln=${COST.log2N},r=${COST.r},p=${COST.p}$${unpadded(salt)}$${unpadded(key)}`
 }
 
-/** Whether `encoded` is a hash {@link verifyPassword} can check. */
+/** Whether `encoded` is a hash {@link verifyPassword} can check: this server's scrypt, or an imported format. */
 export function isPasswordHash(encoded: string): boolean {
-  return parse(encoded) !== undefined
+  return parse(encoded) !== undefined || importedKind(encoded) !== undefined
+}
+
+/**
+ * The hash to store for an imported `hashed_password`, or undefined when this server cannot check
+ * it. Kratos' scrypt (`ln` = N) becomes this server's form; bcrypt, argon2 and PBKDF2 are kept as
+ * they are; this server's own scrypt form is accepted too (a hash copied from a store file).
+ */
+export function importableHash(encoded: string): string | undefined {
+  const scryptHash = canonicalScrypt(encoded)
+  if (scryptHash !== undefined) return parse(scryptHash) === undefined ? undefined : scryptHash
+  return isPasswordHash(encoded) ? encoded : undefined
 }
 
 /**
@@ -50,7 +62,7 @@ export function isPasswordHash(encoded: string): boolean {
  */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const parsed = parse(encoded)
-  if (parsed === undefined) return false
+  if (parsed === undefined) return verifyImported(password, encoded)
   const key = await derive(password, parsed.salt, parsed, parsed.hash.length)
   return timingSafeEqual(key, parsed.hash)
 }

@@ -1,6 +1,17 @@
 import type { IdentityContext } from './context.js'
 import type { Exchange } from './exchange.js'
-import { adminAuthorized, adminUnauthorized, getCourierMessage, listCourierMessages, outboxPageHandler, revokeSession } from './handlers/admin.js'
+import { adminAuthorized, adminUnauthorized, getCourierMessage, listCourierMessages, outboxPageHandler } from './handlers/admin.js'
+import {
+  createIdentityHandler,
+  deleteIdentity,
+  deleteIdentitySessions,
+  getIdentity,
+  listIdentities,
+  listIdentitySessions,
+  patchIdentity,
+  updateIdentity,
+} from './handlers/admin-identities.js'
+import { extendSession, getSession, listSessions, revokeSession } from './handlers/admin-sessions.js'
 import { createBrowserLogout, performApiLogout, performBrowserLogout } from './handlers/logout.js'
 import { getSchema, listSchemas } from './handlers/schemas.js'
 import { getFlow, initFlow, submitFlow } from './handlers/self-service.js'
@@ -9,7 +20,7 @@ import { errorPageHandler, errorReportHandler, flowPageHandler, welcomeHandler }
 import type { FlowKind } from './texts.js'
 
 export type Handler = (ctx: IdentityContext, ex: Exchange) => void | Promise<void>
-export type Methods = Readonly<Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>>
+export type Methods = Readonly<Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', Handler>>>
 
 const health: Handler = (_ctx, ex) => ex.json(200, { status: 'ok' })
 
@@ -46,11 +57,19 @@ const SCHEMA: Methods = { GET: getSchema }
 
 /** The admin listener: Kratos' admin paths (behind the admin token) and the outbox page. */
 const ADMIN = new Map<string, Methods>([
+  ['/admin/identities', { GET: listIdentities, POST: createIdentityHandler }],
+  ['/admin/sessions', { GET: listSessions }],
   ['/admin/courier/messages', { GET: listCourierMessages }],
   ['/courier', { GET: outboxPageHandler }],
 ])
-const ADMIN_MESSAGE: Methods = { GET: getCourierMessage }
-const ADMIN_SESSION: Methods = { DELETE: revokeSession }
+/** Paths with an id in them (`{id}`: one segment), by pattern. */
+const ADMIN_ITEMS: ReadonlyArray<readonly [RegExp, Methods]> = [
+  [/^\/admin\/identities\/[^/]+$/, { GET: getIdentity, PUT: updateIdentity, PATCH: patchIdentity, DELETE: deleteIdentity }],
+  [/^\/admin\/identities\/[^/]+\/sessions$/, { GET: listIdentitySessions, DELETE: deleteIdentitySessions }],
+  [/^\/admin\/sessions\/[^/]+$/, { GET: getSession, DELETE: revokeSession }],
+  [/^\/admin\/sessions\/[^/]+\/extend$/, { PATCH: extendSession }],
+  [/^\/admin\/courier\/messages\/[^/]+$/, { GET: getCourierMessage }],
+]
 const ADMIN_HEALTH = new Map<string, Methods>([
   ['/health/alive', { GET: health }],
   ['/health/ready', { GET: health }],
@@ -63,11 +82,7 @@ export function publicRoute(path: string): Methods | undefined {
 
 /** The handlers for an admin listener path; everything but health needs the admin token. */
 export function adminRoute(path: string): Methods | undefined {
-  return (
-    ADMIN_HEALTH.get(path) ??
-    ADMIN.get(path) ??
-    (path.startsWith('/admin/courier/messages/') ? ADMIN_MESSAGE : path.startsWith('/admin/sessions/') ? ADMIN_SESSION : undefined)
-  )
+  return ADMIN_HEALTH.get(path) ?? ADMIN.get(path) ?? ADMIN_ITEMS.find(([pattern]) => pattern.test(path))?.[1]
 }
 
 /** Wraps the admin routes' handlers in the token check (health stays open, for readiness probes). */

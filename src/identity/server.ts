@@ -56,6 +56,8 @@ export interface IdentityServerOptions {
   readonly codeLifetimeMs?: number | undefined
   /** Bearer token for the admin listener; random by default. */
   readonly adminToken?: string | undefined
+  /** Identities to create before anything listens (`--identities`: the admin API's create bodies, as parsed from `source`). */
+  readonly identities?: { readonly entries: unknown; readonly source: string } | undefined
   /** Where each courier message is announced (one line with the code); default: the logger's info. */
   readonly announce?: ((line: string) => void) | undefined
   /** The clock, in ms (tests move it instead of sleeping). */
@@ -99,7 +101,26 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
   const schema = options.schema ?? defaultIdentitySchema()
   const now = options.now ?? Date.now
   const logger = options.logger ?? silentLogger
+  if (options.adminToken !== undefined && !/^[\x21-\x7e]{8,}$/.test(options.adminToken)) {
+    throw new ConfigError('the identity admin token must be at least 8 visible ASCII characters, without spaces')
+  }
   const identities = await IdentityStore.open(options.storeFile)
+  // With a store file, sessions are kept in it too (token hashes), so a restart signs no one out.
+  const persistence =
+    identities.path === undefined
+      ? undefined
+      : {
+          stored: identities.storedSessions,
+          save: () => void identities.save().catch((error: Error) => logger.warn(`identity server: sessions not saved: ${error.message}`)),
+        }
+  const sessions = new SessionStore(sessionLifetimeMs, persistence, now())
+  identities.attachSessions(() => sessions.snapshot(now()))
+  if (options.identities !== undefined) {
+    const { importIdentities } = await import('./seed.js')
+    const { entries, source } = options.identities
+    const { created, skipped } = await importIdentities(schema, identities, entries, source, now())
+    logger.info(`identity server: ${created} identities imported from ${source}${skipped > 0 ? ` (${skipped} already in the store)` : ''}`)
+  }
   // Made now, off the event loop, so the first login with an unknown email costs what any login does.
   void decoyHash()
 
@@ -124,7 +145,7 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
     defaultReturnUrl: `${base.origin}/ui/welcome`,
     schema,
     identities,
-    sessions: new SessionStore(sessionLifetimeMs),
+    sessions,
     flows: new FlowStore(flowLifetimeMs),
     errorReports: new ErrorReports(),
     csrf: new CsrfTokens(base.origin),

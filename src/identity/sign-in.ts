@@ -7,7 +7,7 @@ import type { AuthenticationMethod, SessionRecord } from './sessions.js'
 
 /**
  * Issues a session for `identity` from the request's device; a refreshed login replaces the
- * session it re-authenticated. Browser flows get the session cookie.
+ * session it re-authenticated. Browser flows get the session cookie. The token is only here.
  */
 export function issueSession(
   ctx: IdentityContext,
@@ -16,12 +16,12 @@ export function issueSession(
   identity: IdentityRecord,
   method: AuthenticationMethod,
   replaced: SessionRecord | undefined,
-): SessionRecord {
-  if (replaced !== undefined) ctx.sessions.revokeToken(replaced.token)
+): { session: SessionRecord; token: string } {
+  if (replaced !== undefined) ctx.sessions.revoke(replaced.id, ex.now)
   const device = { ipAddress: ex.clientAddress, userAgent: ex.header('user-agent') ?? '' }
-  const session = ctx.sessions.create(identity.id, device, method, ex.now)
-  if (flow.type === 'browser') ex.setCookie(ctx.cookies.session(session.token, session.expiresAt, ex.now))
-  return session
+  const issued = ctx.sessions.create(identity.id, device, method, ex.now)
+  if (flow.type === 'browser') ex.setCookie(ctx.cookies.session(issued.token, issued.session.expiresAt, ex.now))
+  return issued
 }
 
 /**
@@ -38,14 +38,14 @@ export function signIn(
   replaced: SessionRecord | undefined,
   continueWith: readonly unknown[] = [],
 ): void {
-  const session = issueSession(ctx, ex, flow, identity, 'password', replaced)
+  const { session, token } = issueSession(ctx, ex, flow, identity, 'password', replaced)
   const body = {
     ...(flow.kind === 'registration' ? { identity: identityJson(identity, ctx.origin) } : {}),
     session: sessionJson(session, identity, ctx.origin),
   }
   if (flow.type === 'api') {
-    const token = { action: 'set_ory_session_token', ory_session_token: session.token }
-    return ex.json(200, { ...body, session_token: session.token, continue_with: [token, ...continueWith] })
+    const set = { action: 'set_ory_session_token', ory_session_token: token }
+    return ex.json(200, { ...body, session_token: token, continue_with: [set, ...continueWith] })
   }
   if (!ex.wantsJson) return ex.redirect(flow.returnTo ?? ctx.defaultReturnUrl)
   const next = [...continueWith, ...(flow.returnTo === undefined ? [] : [{ action: 'redirect_browser_to', redirect_browser_to: flow.returnTo }])]

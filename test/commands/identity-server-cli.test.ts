@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { expectUsageError, runCli, spawnCli } from '../helpers/cli.js'
@@ -25,8 +25,12 @@ test('identity-server runs alone: prints where it listens, serves sign-up and wh
   const url = `http://127.0.0.1:${port}`
   assert.match(cli.stderr, new RegExp(`identity server \\(dev only, in-memory\\) on ${url}`))
   assert.match(cli.stderr, new RegExp(`sign up: {2}${url}/ui/registration`))
-  const adminToken = /Authorization: Bearer ([\w-]+)"/.exec(cli.stderr)?.[1]
-  assert.ok(adminToken)
+  // The generated admin token is in a 0600 file whose path is printed, never in the output.
+  const tokenFile = /with the token in (\S+)/.exec(cli.stderr)?.[1]
+  assert.ok(tokenFile, cli.stderr)
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600)
+  const adminToken = readFileSync(tokenFile, 'utf8').trim()
+  assert.ok(adminToken.length >= 32 && !cli.stderr.includes(adminToken))
 
   const jar = await registerUser(url, 'cli@example.org', PASSWORD)
   const whoami = await jar.fetch(`${url}/sessions/whoami`)
@@ -42,6 +46,7 @@ test('identity-server runs alone: prints where it listens, serves sign-up and wh
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
   assert.match(cli.stderr, /shutdown gracefully/)
+  assert.equal(existsSync(tokenFile), false, 'the token file goes with the server')
 })
 
 test('identity-server --identity-store keeps identities across restarts; --base-url and --session-lifespan apply', async (t) => {
@@ -49,7 +54,7 @@ test('identity-server --identity-store keeps identities across restarts; --base-
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const first = await spawnCli(t, ['identity-server', '--port', String(port), '--admin-port', String(await freePort()), '--identity-store', file], 'outbox:')
-  assert.match(first.stderr, new RegExp(`dev only, identities in ${file}`))
+  assert.match(first.stderr, new RegExp(`dev only, identities and sessions in ${file}`))
   await registerUser(url, 'kept@example.org', PASSWORD)
   first.child.kill('SIGINT')
   assert.equal(await first.exited, 0)

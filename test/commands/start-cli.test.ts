@@ -164,7 +164,7 @@ test('start --identity-store keeps the built-in server\'s identities in the file
   const app = await startUpstream(t)
   const port = await freePort()
   const cli = await spawnCli(t, ['start', app.url, '--port', String(port), '--identity-store', file], 'To access your application')
-  assert.match(cli.stderr, new RegExp(`auth: dev only, identities in ${file}`))
+  assert.match(cli.stderr, new RegExp(`auth: dev only, identities and sessions in ${file}`))
   const jar = new CookieJar()
   const flow = await openFlow(jar, `http://127.0.0.1:${port}/.ory`, 'registration')
   const done = await submitJson(jar, flow, { method: 'password', csrf_token: csrfOf(flow), traits: { email: 'filed@example.org' }, password: 'correct horse battery' })

@@ -31,7 +31,7 @@ test('without a file, identities live in memory and an identifier is taken once'
 test('a missing store file is created at open (0600), and identities survive a restart', async (t) => {
   const file = join(tempDir(t), 'identities.json')
   const first = await IdentityStore.open(file)
-  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 2, identities: [] })
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 3, identities: [], sessions: [] })
   assert.equal(statSync(file).mode & 0o777, 0o600)
   const alice = (await add(first, 'alice@example.org')) as IdentityRecord
   await first.flush()
@@ -95,7 +95,7 @@ test('a failed write rejects with ERR_IDENTITY_STORE and takes the identity back
 })
 import { tempDir } from '../helpers/temp-dir.js'
 
-test('a version 1 store (email identities) is read as version 2 and written back so', async (t) => {
+test('a version 1 store (email identities) is read and written back as version 3', async (t) => {
   const file = join(tempDir(t), 'identities.json')
   const passwordHash = await someHash()
   const old = {
@@ -113,5 +113,5 @@ test('a version 1 store (email identities) is read as version 2 and written back
   assert.equal(record?.passwordHash, passwordHash)
   assert.deepEqual(record?.verifiableAddresses.map((a) => [a.id, a.value, a.verified]), [[old.addressIds.verifiable, 'old@example.org', false]])
   assert.deepEqual(record?.recoveryAddresses.map((a) => a.id), [old.addressIds.recovery])
-  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { version: number }).version, 2)
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { version: number }).version, 3)
 })

@@ -7,7 +7,7 @@ import { isProxyError } from '../../src/errors.js'
 import { startIdentityServer } from '../../src/identity/server.js'
 import { createLogger } from '../../src/logger.js'
 import { raw } from '../helpers/raw.js'
-import { CookieJar, csrfOf, openFlow, registerUser, startTestIdentity, submitJson } from '../helpers/identity.js'
+import { CookieJar, csrfOf, openFlow, registerUser, startTestIdentity, submitJson, testClock } from '../helpers/identity.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
 const PASSWORD = 'correct horse battery'
@@ -117,21 +117,46 @@ test('a port in use is ERR_LISTEN', async (t) => {
   await assert.rejects(startIdentityServer({ port: first.port }), (error: unknown) => isProxyError(error) && error.code === 'ERR_LISTEN')
 })
 
-test('with --identity-store, identities survive a restart and log in again; sessions do not', async (t) => {
+test('with --identity-store, identities and sessions survive a restart (token hashes only); expired sessions are dropped at load', async (t) => {
   const file = join(tempDir(t), 'identities.json')
-  const first = await startIdentityServer({ port: 0, storeFile: file })
+  const clock = testClock()
+  const first = await startIdentityServer({ port: 0, storeFile: file, now: clock.now, sessionLifetimeMs: 60 * 60 * 1000 })
   assert.equal(first.storeFile, file)
   const jar = await registerUser(first.url, 'kept@example.org', PASSWORD)
+  const token = jar.get('ory_kratos_session')!
   await first.close()
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { identities: Array<{ traits: { email: string }; passwordHash: string }> }
+  const text = readFileSync(file, 'utf8')
+  const saved = JSON.parse(text) as { identities: Array<{ traits: { email: string } }>; sessions: Array<{ tokenHash: string; active: boolean }> }
   assert.deepEqual(saved.identities.map((i) => i.traits.email), ['kept@example.org'])
-  assert.ok(!readFileSync(file, 'utf8').includes(PASSWORD), 'only the hash is stored')
+  assert.equal(saved.sessions.length, 1)
+  assert.ok(!text.includes(PASSWORD), 'only the password hash is stored')
+  assert.ok(!text.includes(token), 'only the token hash is stored')
 
-  const second = await startTestIdentity(t, { storeFile: file })
+  clock.advance(30 * 60 * 1000)
+  const second = await startIdentityServer({ port: 0, storeFile: file, now: clock.now, sessionLifetimeMs: 60 * 60 * 1000 })
+  const kept = await fetch(`${second.url}/sessions/whoami`, { headers: { cookie: `ory_kratos_session=${token}` } })
+  assert.equal(kept.status, 200, 'the session outlived the restart')
   assert.equal(await logIn(second.url, 'kept@example.org', PASSWORD), 200)
   assert.equal(await logIn(second.url, 'kept@example.org', 'not the password'), 400)
-  const stale = await fetch(`${second.url}/sessions/whoami`, { headers: { cookie: jar.header()! } })
-  assert.equal(stale.status, 401)
+  await second.close()
+
+  clock.advance(31 * 60 * 1000)
+  const third = await startTestIdentity(t, { storeFile: file, now: clock.now, sessionLifetimeMs: 60 * 60 * 1000 })
+  const stale = await fetch(`${third.url}/sessions/whoami`, { headers: { cookie: `ory_kratos_session=${token}` } })
+  assert.equal(stale.status, 401, 'expired while the server was down')
+  await registerUser(third.url, 'another@example.org', PASSWORD)
+  await third.close()
+  const rewritten = JSON.parse(readFileSync(file, 'utf8')) as { sessions: Array<{ identityId: string }> }
+  // The login on the second server (1 h lifespan from 30 min) is still live; the first session is gone.
+  assert.equal(rewritten.sessions.length, 2)
+})
+
+test('without --identity-store, a restart signs everyone out', async (t) => {
+  const first = await startIdentityServer({ port: 0 })
+  const jar = await registerUser(first.url, 'gone@example.org', PASSWORD)
+  await first.close()
+  const second = await startTestIdentity(t)
+  assert.equal((await fetch(`${second.url}/sessions/whoami`, { headers: { cookie: jar.header()! } })).status, 401)
 })
 
 test('concurrent sign-ups over HTTP all land in the store file intact', async (t) => {

@@ -4,11 +4,9 @@ import type { Exchange } from '../exchange.js'
 import { errors } from '../kratos-errors.js'
 import { messageJson } from '../outbox.js'
 import { outboxPage } from '../pages.js'
+import { paginate } from '../pagination.js'
 import { sameSecret } from '../same-secret.js'
 
-/** Kratos' default and largest `page_size` for the courier list. */
-const DEFAULT_PAGE_SIZE = 250
-const MAX_PAGE_SIZE = 1_000
 const BASIC = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i
 
 /**
@@ -38,24 +36,10 @@ export function adminUnauthorized(ex: Exchange): void {
  * a `Link: <…>; rel="next"` header for the rest.
  */
 export function listCourierMessages(ctx: IdentityContext, ex: Exchange): void {
-  const size = ex.query('page_size') === null ? DEFAULT_PAGE_SIZE : Number(ex.query('page_size'))
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    return ex.error(errors.badRequest(`page_size must be an integer from 1 to ${MAX_PAGE_SIZE}.`))
-  }
   const status = ex.query('status')
   const all = status !== null && status !== 'sent' ? [] : ctx.outbox.list(ex.now, ex.query('recipient') ?? undefined)
-  const token = ex.query('page_token')
-  const start = token === null ? 0 : all.findIndex((message) => message.id === token)
-  if (start === -1) return ex.error(errors.badRequest('page_token is unknown or has expired.'))
-  const page = all.slice(start, start + size)
-  const next = all[start + size]
-  if (next !== undefined) {
-    const url = new URL(ex.url.href)
-    url.searchParams.set('page_token', next.id)
-    url.searchParams.set('page_size', String(size))
-    ex.res.setHeader('link', `<${url.pathname}${url.search}>; rel="next"`)
-  }
-  ex.json(200, page.map(messageJson))
+  const page = paginate(ex, all, (message) => message.id)
+  if (page !== undefined) ex.json(200, page.map(messageJson))
 }
 
 const MESSAGE_PATH = /^\/admin\/courier\/messages\/([0-9a-f-]{36})$/
@@ -71,15 +55,4 @@ export function getCourierMessage(ctx: IdentityContext, ex: Exchange): void {
 /** `GET /courier`: the outbox as a page, for a person at a browser. */
 export function outboxPageHandler(ctx: IdentityContext, ex: Exchange): void {
   ex.page(200, outboxPage(ctx.outbox.list(ex.now, ex.query('recipient') ?? undefined)))
-}
-
-const ADMIN_SESSION = /^\/admin\/sessions\/([0-9a-f-]{36})$/
-
-/** `DELETE /admin/sessions/<id>`: revokes a session, as Kratos' admin API does (`disableSession`). */
-export function revokeSession(ctx: IdentityContext, ex: Exchange): void {
-  const id = ADMIN_SESSION.exec(ex.url.pathname)?.[1]
-  if (id === undefined || !ctx.sessions.revokeId(id, ex.now)) {
-    return ex.error(errors.notFound('No active session has this id.'))
-  }
-  ex.empty(204)
 }

@@ -23,7 +23,7 @@ export async function submitRecovery(ctx: IdentityContext, ex: Exchange, flow: F
   // A code that reached the address proves it, as a verification would (Kratos marks it verified).
   const verified = await markVerified(ctx, identity, flow.challenge!.address, ex.now)
   passed(flow, ex.now)
-  const session = issueSession(ctx, ex, flow, verified, 'code_recovery', undefined)
+  const { session, token } = issueSession(ctx, ex, flow, verified, 'code_recovery', undefined)
   const settings = createFlow(ctx, ex, {
     kind: 'settings',
     type: flow.type,
@@ -33,8 +33,8 @@ export async function submitRecovery(ctx: IdentityContext, ex: Exchange, flow: F
     messages: [texts.recovered(session.authenticatedAt + ctx.privilegedMs, ex.now)],
   })
   if (flow.type === 'browser' && !ex.wantsJson) return ex.redirect(uiUrl(ctx, settings))
-  const token = flow.type === 'api' ? [{ action: 'set_ory_session_token', ory_session_token: session.token }] : []
-  showFlow(ctx, ex, flow, 200, [...token, showUi(ctx, settings)])
+  const set = flow.type === 'api' ? [{ action: 'set_ory_session_token', ory_session_token: token }] : []
+  showFlow(ctx, ex, flow, 200, [...set, showUi(ctx, settings)])
 }
 
 /**

@@ -27,7 +27,8 @@ export async function submitLogin(ctx: IdentityContext, ex: Exchange, flow: Flow
   const identity = ctx.identities.findByIdentifier(identifierOf(identifier!))
   // An unknown identifier costs one scrypt too, so timing does not tell which accounts exist.
   const matches = await verifyPassword(password!, identity?.passwordHash ?? (await decoyHash()))
-  if (identity === undefined || !matches) return reject(ctx, ex, flow, { messages: [texts.invalidCredentials()], values })
+  // An inactive identity (the admin API's `state`) is refused like a wrong password.
+  if (identity === undefined || !matches || identity.state === 'inactive') return reject(ctx, ex, flow, { messages: [texts.invalidCredentials()], values })
   passed(flow, ex.now)
   signIn(ctx, ex, flow, identity, signedIn?.session)
 }

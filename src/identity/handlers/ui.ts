@@ -1,4 +1,5 @@
 import type { IdentityContext } from '../context.js'
+import { logoutTokenFor } from '../sessions.js'
 import { SESSION_COOKIE } from '../cookies.js'
 import type { Exchange } from '../exchange.js'
 import { flowJson } from '../flow-json.js'
@@ -52,12 +53,13 @@ export function flowPageHandler(kind: FlowKind) {
 /** `GET /ui/welcome`: where sign-in lands without `return_to` (behind the proxy, `--default-redirect-url` wins). */
 export function welcomeHandler(ctx: IdentityContext, ex: Exchange): void {
   // The page only ever reflects the browser's own cookie session.
-  const session = ctx.sessions.byToken(ex.cookie(SESSION_COOKIE), ex.now)
+  const token = ex.cookie(SESSION_COOKIE)
+  const session = ctx.sessions.byToken(token, ex.now)
   const identity = session === undefined ? undefined : ctx.identities.get(session.identityId)
   const signedIn =
     session === undefined || identity === undefined
       ? undefined
-      : { name: identity.identifiers[0] ?? identity.id, logoutUrl: `${ctx.origin}/self-service/logout?token=${session.logoutToken}` }
+      : { name: identity.identifiers[0] ?? identity.id, logoutUrl: `${ctx.origin}/self-service/logout?token=${logoutTokenFor(token!)}` }
   ex.page(
     200,
     welcomePage(signedIn, {
