@@ -3,6 +3,9 @@
  * `remove`, `replace`, `move`, `copy` and `test`, with JSON Pointers (RFC 6901). The document is
  * not changed; the patched copy is returned, or the reason the patch does not apply (then nothing
  * of it applies: RFC 6902 §5).
+ *
+ * Written here because the one maintained library, fast-json-patch 3.1.1, throws a TypeError for a
+ * `move` into the value's own child (RFC 6902 §4.4 forbids it; tried on 2026-11-30).
  */
 export type PatchResult = { readonly value: unknown } | { readonly error: string }
 
