@@ -1,9 +1,10 @@
 import { Args, Command, Flags } from '@oclif/core'
 import { homedir } from 'node:os'
-import { buildConfig, DEFAULTS } from '../config.js'
+import { buildConfig, DEFAULTS, REQUEST_LOG_FORMATS, type RequestLogFormat } from '../config.js'
 import { parseDuration } from '../duration.js'
 import { ConfigError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { RequestLog } from '../observability/request-log.js'
 import { checkApp } from '../cli/app-probe.js'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { endpointOrBuiltIn } from '../cli/identity.js'
@@ -188,6 +189,18 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       summary: 'Open the publish-url in the default browser once the proxy is ready (a failure is only a warning).',
       default: false,
     }),
+    'log-format': Flags.string({
+      summary: 'One line per request on stderr: text (as ory proxy prints them) or json (one object per request, for log shippers).',
+      env: 'ORY_PROXY_LOG_FORMAT',
+      options: [...REQUEST_LOG_FORMATS],
+      defaultHelp: shown('text; none with -q'),
+    }),
+    metrics: Flags.string({
+      summary: 'Serve Prometheus metrics at /metrics, and /health/alive and /health/ready, on this [host:]port (host 127.0.0.1 unless given).',
+      env: 'ORY_PROXY_METRICS',
+      helpValue: '[host:]port',
+      defaultHelp: shown('off'),
+    }),
     debug: Flags.boolean({
       summary: 'Log one JSON line per request, and every CORS and rewrite decision, on stderr.',
       default: false,
@@ -227,7 +240,10 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       tlsKey: flags['tls-key'],
       devCert: flags['dev-cert'],
     })
-    const logger = createLogger({ quiet: flags.quiet, debug: flags.debug })
+    const requestLogFormat = requestLogFormatOf(flags)
+    // Opened first, so --debug events from the start on go through it, in order with the requests.
+    const requestLog = await RequestLog.open({ format: workers > 1 ? undefined : requestLogFormat, debug: flags.debug && workers === 1 })
+    const logger = createLogger({ quiet: flags.quiet, debug: flags.debug, events: requestLog?.event })
     const ory = await connectOry(
       {
         projectFlag: given.has('project') ? flags.project : undefined,
@@ -253,6 +269,8 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
             additionalCorsHeaders: flags['additional-cors-headers'],
             rewriteHost: flags['rewrite-host'],
             debug: flags.debug,
+            requestLog: requestLogFormat,
+            metrics: flags.metrics,
             timeouts: { upstreamHeadersMs },
             tls: tls?.material,
             appH2: flags['app-h2'],
@@ -267,7 +285,10 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     const { config, identity } = ory.built
     // The temporary API key goes after the last request that could carry it; the identity server last.
     const shutdown = (proxy: { close(): Promise<void> } | undefined) => () =>
-      (proxy?.close() ?? Promise.resolve()).finally(() => ory.release()).finally(() => identity?.close())
+      (proxy?.close() ?? Promise.resolve())
+        .finally(() => ory.release())
+        .finally(() => identity?.close())
+        .finally(() => requestLog?.close())
     let proxy
     try {
       proxy = await serve({
@@ -276,6 +297,7 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
         oryRequest: ory.oryRequest,
         logger,
         log: { quiet: flags.quiet, debug: flags.debug },
+        requestLog,
         workers,
         scheduling: schedulingOf(process.env),
       })
@@ -311,12 +333,28 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       if (flags.open) void openBrowser(config.publish.origin, logger)
     }
     await stopped
+    // Everything is closed. Lines Node still holds for a stderr nobody reads (a full pipe) would
+    // hold the exit as long as the reader sleeps: they are given up.
+    this.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
   }
 
   protected override async catch(error: Error): Promise<void> {
     process.stderr.write(`${failLine(error)}\n`)
     this.exit(EXIT_USAGE)
   }
+}
+
+/**
+ * The request log's format: `--debug` writes JSON; `-q` turns the default text log off, but a
+ * format asked for (flag or ORY_PROXY_LOG_FORMAT) is kept.
+ */
+function requestLogFormatOf(flags: { readonly 'log-format'?: string | undefined; readonly debug: boolean; readonly quiet: boolean }): RequestLogFormat | undefined {
+  const asked = flags['log-format'] as RequestLogFormat | undefined
+  if (flags.debug) {
+    if (asked === 'text') throw new ConfigError('--debug writes JSON lines; remove --log-format text (or ORY_PROXY_LOG_FORMAT) or --debug')
+    return 'json'
+  }
+  return asked ?? (flags.quiet ? undefined : 'text')
 }
 
 const SESSION_FLAGS = ['jwk-file', 'session-store', 'session-cache-ttl', 'session-cache-size', 'whoami-timeout'] as const
