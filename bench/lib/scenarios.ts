@@ -1,7 +1,16 @@
 import type { Load } from './load.js'
 
 /** The proxies a scenario can run against; each is started once and shared by the scenarios naming it. */
-export type ProxyKind = 'reference' | 'no-jwt' | 'jwt' | 'jwt-10k' | 'no-jwt-probe' | 'no-cache'
+export type ProxyKind =
+  | 'reference'
+  | 'no-jwt'
+  | 'jwt'
+  | 'jwt-10k'
+  | 'no-jwt-probe'
+  | 'no-cache'
+  | 'no-jwt-metrics'
+  | 'jwt-metrics'
+  | 'no-jwt-log'
 
 /** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`); the reference is its own program. */
 export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, readonly string[]>> = {
@@ -11,7 +20,15 @@ export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, reado
   'jwt-10k': ['--session-cache-ttl', '10m'],
   'no-jwt-probe': ['--no-jwt'],
   'no-cache': ['--session-cache-ttl', '0'],
+  'no-jwt-metrics': ['--no-jwt'],
+  'jwt-metrics': [],
+  'no-jwt-log': ['--no-jwt'],
 }
+
+/** Proxies that also serve `--metrics` (on a free port of their own): every request is counted. */
+export const WITH_METRICS: ReadonlySet<ProxyKind> = new Set(['no-jwt-metrics', 'jwt-metrics'])
+/** Proxies started without `-q`: the default request log writes a text line per request to a pipe the bench reads. */
+export const LOGGING: ReadonlySet<ProxyKind> = new Set(['no-jwt-log'])
 
 /** Proxies whose event-loop delay is sampled (bench/probes/loop-delay.mjs preloaded). */
 export const PROBED: ReadonlySet<ProxyKind> = new Set(['no-jwt-probe', 'no-cache'])
@@ -91,6 +108,30 @@ export const MEASUREMENTS: readonly Measurement[] = [
     needs: ['no-jwt'],
   },
   {
+    id: 'no-jwt-metrics',
+    title: 'ory-proxy --no-jwt --metrics: every request counted (compared with no-jwt)',
+    proxy: 'no-jwt-metrics',
+    load: httpLoad('/'),
+    baseline: 'direct',
+    needs: ['no-jwt'],
+  },
+  {
+    id: 'jwt-warm-metrics',
+    title: 'JWT, one session, warm cache, --metrics (compared with jwt-warm)',
+    proxy: 'jwt-metrics',
+    load: httpLoad('/', { session: 0 }),
+    baseline: 'direct',
+    needs: ['jwt-warm'],
+  },
+  {
+    id: 'no-jwt-log',
+    title: 'ory-proxy --no-jwt without -q: the default request log, a text line per request to a pipe (compared with no-jwt)',
+    proxy: 'no-jwt-log',
+    load: httpLoad('/'),
+    baseline: 'direct',
+    needs: ['no-jwt'],
+  },
+  {
     id: 'beside-no-jwt',
     title: `--no-jwt: ${SIGNING_RATE} req/s with cookies + ${ANONYMOUS_RATE} anonymous req/s (comparison)`,
     proxy: 'no-jwt-probe',
@@ -141,4 +182,5 @@ export const MEASUREMENTS: readonly Measurement[] = [
 export const GROUPS: Readonly<Record<string, readonly string[]>> = {
   latency: ['fixed-reference', 'fixed-no-jwt', 'fixed-jwt'],
   'no-cache': ['jwt-no-cache'],
+  observability: ['no-jwt-metrics', 'jwt-warm-metrics', 'no-jwt-log'],
 }
