@@ -17,7 +17,19 @@ import { measureMemory } from './lib/memory.js'
 import { createProbe, type Probe } from './lib/probe.js'
 import { acceptedConnections, connectionsByProcess, cpuMicros, machineTicks, processTree, treeContextSwitches, treeCpuMicros, treeRssBytes } from './lib/procfs.js'
 import { startRole, type Role } from './lib/roles.js'
-import { DISTINCT_SESSIONS, GROUPS, MEASUREMENTS, PROBED, PROXY_ENV, PROXY_FLAGS, type Measurement, type ProxyKind } from './lib/scenarios.js'
+import {
+  DISTINCT_SESSIONS,
+  GROUPS,
+  LOGGING,
+  MEASUREMENTS,
+  PROBED,
+  PROXY_ENV,
+  PROXY_FLAGS,
+  WITH_METRICS,
+  type Measurement,
+  type ProxyKind,
+} from './lib/scenarios.js'
+import { freePort } from '../test/helpers/upstream.js'
 import { measureStartup } from './lib/startup.js'
 import { medians, type Figures } from './lib/stats.js'
 import { printTable, type Report } from './lib/table.js'
@@ -92,9 +104,11 @@ async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise
     ...(probe?.options.nodeArgs ?? []),
     ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', `${RESULTS}profiles`, '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`] : []),
   ]
-  const cli = await startQuiet([origin, '--sdk-url', ory, ...PROXY_FLAGS[kind]], {
+  const metrics = WITH_METRICS.has(kind) ? ['--metrics', String(await freePort())] : []
+  const cli = await startQuiet([origin, '--sdk-url', ory, ...PROXY_FLAGS[kind], ...metrics], {
     nodeArgs,
     env: { ...probe?.options.env, ...PROXY_ENV[kind] },
+    quiet: !LOGGING.has(kind),
   })
   return { base: `http://127.0.0.1:${cli.port}`, port: cli.port, pid: cli.pid, probe, stop: () => cli.stop() }
 }
@@ -231,7 +245,10 @@ async function runSuite(): Promise<Report> {
     const runs = new Map<string, Figures[]>(selection.measurements.map((m) => [m.id, []]))
     for (let round = 1; round <= rounds; round++) {
       const thisRound = new Map<string, Figures>()
-      for (const measurement of selection.measurements) {
+      // Every other round runs backwards (A B C, C B A, …): a scenario that always ran right after a
+      // heavy one, or always late in a round, would carry that into every ratio.
+      const order = round % 2 === 1 ? selection.measurements : [...selection.measurements].reverse()
+      for (const measurement of order) {
         console.error(`bench: round ${round}/${rounds}: ${measurement.id}`)
         if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
         thisRound.set(measurement.id, await measure({ client, origin }, measurement, targetOf(measurement)))

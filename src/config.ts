@@ -88,6 +88,32 @@ export interface PublishUrl {
   readonly secure: boolean
 }
 
+/** `text`: one short line per request, as `ory proxy` prints them; `json`: one JSON object per request. */
+export type RequestLogFormat = 'text' | 'json'
+
+export const REQUEST_LOG_FORMATS: readonly RequestLogFormat[] = ['text', 'json']
+
+/** `--metrics [host:]port`: the metrics and health listener's address. */
+export interface MetricsAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** The metrics listener binds loopback unless told otherwise: metrics are not for the internet. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1'
+
+/** `http://host:port` of the metrics listener (an IPv6 host in brackets). */
+export function metricsOrigin(address: MetricsAddress, port = address.port): string {
+  return `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`
+}
+
+export interface ObserveConfig {
+  /** The request log's format; undefined: no line per request (`-q`). */
+  readonly requestLog: RequestLogFormat | undefined
+  /** `--metrics`; undefined: no metrics listener, nothing counted. */
+  readonly metrics: MetricsAddress | undefined
+}
+
 export interface CorsConfig {
   /** True when no `--allowed-cors-origins` is given (ory proxy's default) or one of them is a bare `*`. */
   readonly allowAll: boolean
@@ -106,6 +132,7 @@ export interface ProxyConfig {
   readonly cors: CorsConfig
   readonly rewriteHost: boolean
   readonly debug: boolean
+  readonly observe: ObserveConfig
   readonly timeouts: Timeouts
   readonly upstreamConnections: number
   /** Serve HTTPS (h2 and HTTP/1.1 by ALPN) with this certificate; undefined serves plain h1 and h2c. */
@@ -128,6 +155,9 @@ export interface ProxyOptions {
   additionalCorsHeaders?: readonly string[] | undefined
   rewriteHost?: boolean | undefined
   debug?: boolean | undefined
+  requestLog?: RequestLogFormat | undefined
+  /** `--metrics`: `[host:]port` as given. */
+  metrics?: string | undefined
   timeouts?: Partial<Timeouts> | undefined
   upstreamConnections?: number | undefined
   tls?: TlsMaterial | undefined
@@ -157,6 +187,10 @@ export function buildConfig(options: ProxyOptions): ProxyConfig {
     rejectSelfReference(app, port, 'application-url')
     rejectSelfReference(ory, port, `the Ory endpoint (${ory.label})`)
   }
+  const metrics = options.metrics === undefined ? undefined : parseMetricsAddress(options.metrics)
+  if (metrics !== undefined && metrics.port === port) {
+    throw new ConfigError(`--metrics must not use the proxy's port ${port}: metrics get a listener of their own`)
+  }
   return deepFreeze({
     listen: { port, host: options.host },
     app,
@@ -167,6 +201,7 @@ export function buildConfig(options: ProxyOptions): ProxyConfig {
     cors: parseCors(options.allowedCorsOrigins ?? [], options.additionalCorsHeaders ?? []),
     rewriteHost: options.rewriteHost ?? false,
     debug: options.debug ?? false,
+    observe: { requestLog: options.requestLog, metrics },
     timeouts: {
       upstreamConnectMs: DEFAULTS.upstreamConnectTimeoutMs,
       upstreamHeadersMs: DEFAULTS.upstreamTimeoutMs,
@@ -252,6 +287,18 @@ function rejectSelfReference(upstream: Upstream, port: number, name: string): vo
   if (upstream.port === port && LOOPBACK_NAMES.has(upstream.hostname)) {
     throw new ConfigError(`${name} ${upstream.origin} is the proxy itself (port ${port}); point it at another port`)
   }
+}
+
+/** `9464`, `0.0.0.0:9464`, `localhost:9464` or `[::1]:9464`; the host defaults to loopback. */
+export function parseMetricsAddress(text: string): MetricsAddress {
+  const match = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(text.trim())
+  const port = match === null ? Number.NaN : Number(match[2])
+  if (match === null || !(port >= 1 && port <= 65_535)) {
+    throw new ConfigError(`--metrics must be [host:]port with a port from 1 to 65535, e.g. 9464 or 0.0.0.0:9464, got "${text}"`)
+  }
+  const host = match[1] === undefined ? DEFAULT_METRICS_HOST : match[1].replace(/^\[|\]$/g, '')
+  if (match[1]?.startsWith('[') && isIP(host) !== 6) throw new ConfigError(`--metrics host ${match[1]} is not an IPv6 address`)
+  return { host, port }
 }
 
 function parseCookieDomain(text: string | undefined): string | undefined {

@@ -3,18 +3,20 @@ import type { Server as NetServer } from 'node:net'
 import { ProxyError } from './errors.js'
 
 /**
- * Binds a server, turning bind failures into an `ERR_LISTEN` error that names the port and what
- * to do (the CLI prints it on one line and exits with 2).
+ * Binds a server, turning bind failures into an `ERR_LISTEN` error that names the port, the flag
+ * that chose it (`--port` unless told) and what to do (the CLI prints it on one line and exits
+ * with 2).
  */
 export function listen(server: NetServer, port: number, host: string | undefined, flag = '--port'): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
+      const where = flag === '--port' ? `port ${port}` : `${flag} port ${port}`
       const reason =
         error.code === 'EADDRINUSE'
-          ? `port ${port} is already in use; stop what runs there or pass ${flag}`
+          ? `${where} is already in use; stop what runs there or pass another ${flag}`
           : error.code === 'EACCES'
-            ? `no permission to listen on port ${port}; use a port above 1023`
-            : `cannot listen on port ${port}: ${error.message}`
+            ? `no permission to listen on ${where}; use a port above 1023`
+            : `cannot listen on ${where}: ${error.message}`
       reject(new ProxyError('ERR_LISTEN', reason, { cause: error }))
     }
     server.once('error', onError)

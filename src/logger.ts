@@ -13,16 +13,24 @@ export interface Logger {
 export interface LoggerOptions {
   readonly quiet?: boolean
   readonly debug?: boolean
+  /** Where info and warning lines go; default stderr, written at once. */
   readonly write?: (line: string) => void
-  /** Written into every debug event (a worker says which one it is). */
+  /**
+   * Where debug events go (the request log's asynchronous JSON stream, so they stay in order with
+   * the request lines). Without it they are written as JSON lines through `write`.
+   */
+  readonly events?: ((event: Readonly<Record<string, unknown>>) => void) | undefined
+  /** Written into every debug event written through `write` (a worker says which one it is). */
   readonly fields?: Readonly<Record<string, unknown>> | undefined
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => process.stderr.write(line))
+  const write = options.write ?? writeStderr
   const quiet = options.quiet ?? false
   const debugEnabled = options.debug ?? false
   const fields = options.fields ?? {}
+  const events =
+    options.events ?? ((event: Readonly<Record<string, unknown>>) => write(`${JSON.stringify({ time: new Date().toISOString(), ...fields, ...event })}\n`))
   return {
     debugEnabled,
     info: (message) => {
@@ -30,9 +38,20 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     warn: (message) => write(`ory-proxy: warning: ${message}\n`),
     debug: (event) => {
-      if (debugEnabled) write(`${JSON.stringify({ time: new Date().toISOString(), ...fields, ...event })}\n`)
+      if (debugEnabled) events(event)
     },
   }
+}
+
+/**
+ * Writes to stderr. A reader that went away makes the next write fail with EPIPE, which Node
+ * raises as an 'error' on process.stderr and, unheard, as an uncaught exception: a closed log pipe
+ * must cost log lines, never the proxy, so those errors are heard and dropped.
+ */
+function writeStderr(line: string): void {
+  const stderr = process.stderr
+  if (stderr.listenerCount('error') === 0) stderr.on('error', () => {})
+  stderr.write(line)
 }
 
 /** A logger that drops everything, for library use and tests that do not read logs. */

@@ -1,4 +1,4 @@
-import { DEFAULTS } from './config.js'
+import { DEFAULTS, REQUEST_LOG_FORMATS } from './config.js'
 
 /**
  * One flag of `ory-proxy start`: what oclif declares (summary, env, default, bounds) and what the
@@ -17,6 +17,10 @@ export interface FlagSpec {
   readonly min?: number
   readonly max?: number
   readonly allowNo?: true
+  /** The only values a string flag takes. */
+  readonly options?: readonly string[]
+  /** How `--help` shows the value (`[host:]port`). */
+  readonly helpValue?: string
   /** Only the command line has it: prompts, the browser, deprecated switches. */
   readonly cliOnly?: true
 }
@@ -191,6 +195,20 @@ export const START_FLAGS = {
       cliOnly: true,
       summary: 'Open the publish-url in the default browser once the proxy is ready (a failure is only a warning).',
       default: false,
+    },
+    'log-format': {
+      kind: 'string',
+      summary: 'One line per request on stderr: text (as ory proxy prints them) or json (one object per request, for log shippers).',
+      env: 'ORY_PROXY_LOG_FORMAT',
+      options: REQUEST_LOG_FORMATS,
+      shownDefault: 'text; none with -q',
+    },
+    metrics: {
+      kind: 'string',
+      summary: 'Serve Prometheus metrics at /metrics, and /health/alive and /health/ready, on this [host:]port (host 127.0.0.1 unless given).',
+      env: 'ORY_PROXY_METRICS',
+      helpValue: '[host:]port',
+      shownDefault: 'off',
     },
     debug: {
       kind: 'boolean',

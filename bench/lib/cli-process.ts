@@ -21,32 +21,42 @@ export interface QuietOptions {
   readonly nodeArgs?: readonly string[]
   /** Added to this process's environment. */
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * false: without `-q`, so the default request log writes a line per request to the stderr pipe,
+   * which is read (and dropped) for as long as the proxy runs.
+   */
+  readonly quiet?: boolean
 }
 
 /** Spawns the built CLI's `start <args> --port <free port> -q` and resolves at its ready line (bounded: 20 s). */
 export async function startQuiet(args: readonly string[], options: QuietOptions = {}): Promise<StartedCli> {
   const port = await freePort()
-  return spawnReady([...(options.nodeArgs ?? []), options.bin ?? BIN, 'start', ...args, '--port', String(port), '-q'], port, options.env)
+  const quiet = options.quiet ?? true
+  const argv = [...(options.nodeArgs ?? []), options.bin ?? BIN, 'start', ...args, '--port', String(port), ...(quiet ? ['-q'] : [])]
+  return spawnReady(argv, port, options.env, quiet ? 'ready' : 'listening on port')
 }
 
 /**
  * Spawns `node <argv>` (a server that will listen on `port`) and resolves once its stderr says
- * `ready` (bounded: 20 s); rejects if it exits first.
+ * `marker` (bounded: 20 s); rejects if it exits first. Its stderr is read (and dropped) after that.
  */
-export async function spawnReady(argv: readonly string[], port: number, env: QuietOptions['env'] = {}): Promise<StartedCli> {
+export async function spawnReady(argv: readonly string[], port: number, env: QuietOptions['env'] = {}, marker = 'ready'): Promise<StartedCli> {
   const began = performance.now()
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } })
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`node ${argv.join(' ')}: not ready in 20 s`)), 20_000)
     let seen = ''
-    child.stderr.on('data', (data: Buffer) => {
+    const onData = (data: Buffer) => {
       seen += data.toString()
-      if (seen.includes('ready')) {
+      if (seen.includes(marker)) {
         clearTimeout(timer)
+        child.stderr.off('data', onData)
+        child.stderr.on('data', () => {})
         resolve()
       }
-    })
+    }
+    child.stderr.on('data', onData)
     child.on('exit', (code) => {
       clearTimeout(timer)
       reject(new Error(`node ${argv.join(' ')} exited (${code}) before its ready line: ${seen.trim()}`))

@@ -1,7 +1,18 @@
 import type { Load } from './load.js'
 
 /** The proxies a scenario can run against; each is started once and shared by the scenarios naming it. */
-export type ProxyKind = 'reference' | 'no-jwt' | 'jwt' | 'jwt-10k' | 'no-jwt-probe' | 'no-cache' | 'workers-2' | 'workers-2-rr'
+export type ProxyKind =
+  | 'reference'
+  | 'no-jwt'
+  | 'jwt'
+  | 'jwt-10k'
+  | 'no-jwt-probe'
+  | 'no-cache'
+  | 'workers-2'
+  | 'workers-2-rr'
+  | 'no-jwt-metrics'
+  | 'jwt-metrics'
+  | 'no-jwt-log'
 
 /** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`); the reference is its own program. */
 export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, readonly string[]>> = {
@@ -15,12 +26,20 @@ export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, reado
   'workers-2': ['--no-jwt', '--workers', '2'],
   // Node's round-robin: the primary accepts every connection and hands it to a worker over IPC.
   'workers-2-rr': ['--no-jwt', '--workers', '2'],
+  'no-jwt-metrics': ['--no-jwt'],
+  'jwt-metrics': [],
+  'no-jwt-log': ['--no-jwt'],
 }
 
 /** Environment of a proxy under test, beside the bench's own. */
 export const PROXY_ENV: Readonly<Partial<Record<ProxyKind, Readonly<Record<string, string>>>>> = {
   'workers-2-rr': { NODE_CLUSTER_SCHED_POLICY: 'rr' },
 }
+
+/** Proxies that also serve `--metrics` (on a free port of their own): every request is counted. */
+export const WITH_METRICS: ReadonlySet<ProxyKind> = new Set(['no-jwt-metrics', 'jwt-metrics'])
+/** Proxies started without `-q`: the default request log writes a text line per request to a pipe the bench reads. */
+export const LOGGING: ReadonlySet<ProxyKind> = new Set(['no-jwt-log'])
 
 /** Proxies whose event-loop delay is sampled (bench/probes/loop-delay.mjs preloaded). */
 export const PROBED: ReadonlySet<ProxyKind> = new Set(['no-jwt-probe', 'no-cache'])
@@ -109,6 +128,30 @@ export const MEASUREMENTS: readonly Measurement[] = [
     // jwt-no-cache (every request signs).
     warmUp: (base) => ({ kind: 'http', url: `${base}/`, connections: CONNECTIONS, amount: DISTINCT_SESSIONS, sessions: DISTINCT_SESSIONS }),
     rewarmEachRound: true,
+    baseline: 'direct',
+    needs: ['no-jwt'],
+  },
+  {
+    id: 'no-jwt-metrics',
+    title: 'ory-proxy --no-jwt --metrics: every request counted (compared with no-jwt)',
+    proxy: 'no-jwt-metrics',
+    load: httpLoad('/'),
+    baseline: 'direct',
+    needs: ['no-jwt'],
+  },
+  {
+    id: 'jwt-warm-metrics',
+    title: 'JWT, one session, warm cache, --metrics (compared with jwt-warm)',
+    proxy: 'jwt-metrics',
+    load: httpLoad('/', { session: 0 }),
+    baseline: 'direct',
+    needs: ['jwt-warm'],
+  },
+  {
+    id: 'no-jwt-log',
+    title: 'ory-proxy --no-jwt without -q: the default request log, a text line per request to a pipe (compared with no-jwt)',
+    proxy: 'no-jwt-log',
+    load: httpLoad('/'),
     baseline: 'direct',
     needs: ['no-jwt'],
   },
@@ -209,4 +252,5 @@ export const GROUPS: Readonly<Record<string, readonly string[]>> = {
   'no-cache': ['jwt-no-cache'],
   // Issue 11: one process against two workers, both schedulings, keep-alive and a new connection per request.
   workers: ['workers-2', 'workers-2-rr', 'close-workers-2', 'close-workers-2-rr'],
+  observability: ['no-jwt-metrics', 'jwt-warm-metrics', 'no-jwt-log'],
 }

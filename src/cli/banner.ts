@@ -1,4 +1,4 @@
-import type { ProxyConfig } from '../config.js'
+import { metricsOrigin, type ProxyConfig } from '../config.js'
 import type { Logger } from '../logger.js'
 
 export interface BannerOptions {
@@ -42,6 +42,7 @@ export function printBanner(logger: Logger, config: ProxyConfig, options: Banner
       `  jwt:  ${jwt}`,
       ...(options.sessionStore === undefined ? [] : [`  sessions shared through ${options.sessionStore}`]),
       ...(options.tls === undefined ? [] : [`  tls:  ${options.tls}`]),
+      ...(config.observe.metrics === undefined ? [] : [`  metrics: ${metricsOrigin(config.observe.metrics)}/metrics (probes: /health/alive, /health/ready)`]),
       `  listening on port ${config.listen.port}${options.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'}${
         options.workers > 1 ? ` with ${options.workers} workers` : ''
       }`,

@@ -31,6 +31,8 @@ function oclifFlag(spec: FlagSpec): unknown {
         ...common,
         ...(spec.default === undefined ? {} : { default: spec.default as string }),
         ...(spec.multiple ? { multiple: true as const } : {}),
+        ...(spec.options === undefined ? {} : { options: [...spec.options] }),
+        ...(spec.helpValue === undefined ? {} : { helpValue: spec.helpValue }),
       } as Parameters<typeof Flags.string>[0])
   }
 }

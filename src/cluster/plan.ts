@@ -18,14 +18,18 @@ export type PrimaryMessage =
   | { readonly t: 'close' }
   /** How many client connections each worker should hold now. */
   | { readonly t: 'share'; readonly share: number }
+  /** A scrape: the worker's metrics, please (answered with the same id). */
+  | { readonly t: 'metrics'; readonly id: number }
 
 /** Worker → primary, besides the shared session level's own messages. */
 export type WorkerMessage =
   /** Listening for messages: the primary may send the plan. */
   | { readonly t: 'waiting' }
-  /** Listening on the proxy's port. */
+  /** Listening on the proxy's port (and, with --metrics, signing). */
   | { readonly t: 'ready' }
   /** The plan could not be served (port in use, ...): the error's code and one-line message. */
   | { readonly t: 'failed'; readonly code: string; readonly message: string }
   /** Client connections this worker holds now (sent four times a second). */
   | { readonly t: 'connections'; readonly open: number }
+  /** Its metrics as prom-client JSON, for the scrape `id`. */
+  | { readonly t: 'metrics'; readonly id: number; readonly metrics: object[] }

@@ -31,7 +31,19 @@ export interface ClusterOptions {
 
 /** A running cluster: `close()` drains every worker (as a single proxy drains) and resolves once all exited. */
 export interface ClusterHandle {
+  /**
+   * The metrics of every ready worker (prom-client JSON, one array each), fetched over IPC; a
+   * worker that has not answered within `deadlineMs` (starting, dying, stuck) is left out.
+   */
+  workerMetrics(deadlineMs: number): Promise<object[][]>
   close(): Promise<void>
+}
+
+/** A scrape in flight: the workers yet to answer, and what the others said. */
+interface Scrape {
+  readonly waiting: Set<Worker>
+  readonly answers: object[][]
+  readonly done: () => void
 }
 
 /**
@@ -49,6 +61,10 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
     plan.session === undefined || plan.session.settings.store !== undefined ? undefined : new LevelService(plan.session.settings.cacheSize)
   const shares = new ConnectionShares()
   const live = new Set<Worker>()
+  /** Workers that said they serve: those a scrape asks. */
+  const ready = new Set<Worker>()
+  const scrapes = new Map<number, Scrape>()
+  let scrapeIds = 0
   let stopping = false
   let started = false
   let failures = 0
@@ -63,12 +79,17 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
       worker.on('message', (message: WorkerMessage) => {
         if (message?.t === 'waiting') send(worker, { t: 'plan', plan })
         else if (message?.t === 'connections') shares.report(worker, message.open)
-        else if (message?.t === 'ready') resolve(worker)
-        else if (message?.t === 'failed') reject(new ProxyError(message.code as ProxyErrorCode, message.message))
+        else if (message?.t === 'metrics') answerScrape(worker, message.id, message.metrics)
+        else if (message?.t === 'ready') {
+          ready.add(worker)
+          resolve(worker)
+        } else if (message?.t === 'failed') reject(new ProxyError(message.code as ProxyErrorCode, message.message))
       })
       // A worker that could not send its error (crashed while loading) still fails the start.
       worker.once('exit', (code, signal) => {
         live.delete(worker)
+        ready.delete(worker)
+        for (const id of scrapes.keys()) answerScrape(worker, id, undefined)
         shares.remove(worker)
         service?.detach(worker)
         reject(new ProxyError('ERR_WORKER', `a worker exited (${signal ?? `code ${code}`}) before it was ready`))
@@ -93,6 +114,31 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
     }, delay).unref()
   }
 
+  const answerScrape = (worker: Worker, id: number, metrics: object[] | undefined): void => {
+    const scrape = scrapes.get(id)
+    if (scrape === undefined || !scrape.waiting.delete(worker)) return
+    if (metrics !== undefined) scrape.answers.push(metrics)
+    if (scrape.waiting.size === 0) scrape.done()
+  }
+
+  const workerMetrics = (deadlineMs: number): Promise<object[][]> =>
+    new Promise((resolve) => {
+      const id = ++scrapeIds
+      const scrape: Scrape = {
+        waiting: new Set([...ready].filter((worker) => worker.isConnected())),
+        answers: [],
+        done: () => {
+          clearTimeout(timer)
+          scrapes.delete(id)
+          resolve(scrape.answers)
+        },
+      }
+      const timer = setTimeout(scrape.done, deadlineMs)
+      scrapes.set(id, scrape)
+      if (scrape.waiting.size === 0) return scrape.done()
+      for (const worker of scrape.waiting) send(worker, { t: 'metrics', id })
+    })
+
   const stop = async (): Promise<void> => {
     stopping = true
     const exits = [...live].map((worker) => new Promise<void>((resolve) => {
@@ -114,7 +160,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   }
   started = true
   let closing: Promise<void> | undefined
-  return { close: () => (closing ??= stop()) }
+  return { workerMetrics, close: () => (closing ??= stop()) }
 }
 
 function send(worker: Worker, message: PrimaryMessage): void {

@@ -1,6 +1,9 @@
 import cluster from 'node:cluster'
 import { isProxyError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import type { ProxyMetrics } from '../observability/metrics.js'
+import { combineObservers } from '../observability/observers.js'
+import { RequestLog } from '../observability/request-log.js'
 import type { ProxyHandle } from '../server/proxy.js'
 import { reportConnections } from './balance.js'
 import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
@@ -12,6 +15,8 @@ import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
  */
 
 let proxy: ProxyHandle | undefined
+let requestLog: RequestLog | undefined
+let metrics: ProxyMetrics | undefined
 let balance: ReturnType<typeof reportConnections> | undefined
 let closing: Promise<void> | undefined
 
@@ -21,15 +26,22 @@ function send(message: WorkerMessage): void {
 
 function close(): Promise<void> {
   balance?.stop()
-  closing ??= (proxy?.close() ?? Promise.resolve()).finally(() => {
-    if (process.connected) process.disconnect()
-  })
+  closing ??= (proxy?.close() ?? Promise.resolve())
+    .finally(() => requestLog?.close())
+    .finally(() => {
+      if (process.connected) process.disconnect()
+    })
   return closing
 }
 
 async function serve(plan: WorkerPlan): Promise<void> {
   try {
-    const logger = createLogger({ ...plan.log, fields: { worker: cluster.worker!.id, pid: process.pid } })
+    const fields = { worker: cluster.worker!.id, pid: process.pid }
+    // Each worker writes its own lines to the stderr they share (whole lines, never interleaved).
+    requestLog = await RequestLog.open({ format: plan.config.observe.requestLog, debug: plan.log.debug, fields })
+    const logger = createLogger({ ...plan.log, events: requestLog?.event, fields })
+    // With --metrics the primary serves them, adding up what each worker counts.
+    metrics = plan.config.observe.metrics === undefined ? undefined : new (await import('../observability/metrics.js')).ProxyMetrics()
     let gate
     if (plan.session !== undefined) {
       const { settings, key } = plan.session
@@ -40,11 +52,14 @@ async function serve(plan: WorkerPlan): Promise<void> {
           ? import('../session/ipc-level.js').then(({ IpcSessionLevel }) => new IpcSessionLevel(process))
           : import('../session/redis-store.js').then((store) => store.openWorkerLevel(settings.store!, key, logger, settings.jwkFile === undefined)),
       ])
-      gate = openSessionGate(plan.config, settings, logger, { key, level })
+      gate = openSessionGate(plan.config, settings, logger, { key, level }, metrics)
     }
     const { startProxy } = await import('../server/proxy.js')
-    proxy = await startProxy(plan.config, { logger, gate, oryRequest: plan.oryRequest })
+    proxy = await startProxy(plan.config, { logger, gate, oryRequest: plan.oryRequest, observer: combineObservers(requestLog, metrics) })
+    metrics?.watch({ proxy, gate, log: requestLog })
     balance = reportConnections(proxy, send)
+    // Ready, for the health check, includes signing.
+    if (metrics !== undefined) await gate?.ready()
     send({ t: 'ready' })
   } catch (error) {
     send({
@@ -56,6 +71,10 @@ async function serve(plan: WorkerPlan): Promise<void> {
   }
 }
 
+async function answerScrape(id: number): Promise<void> {
+  if (metrics !== undefined) send({ t: 'metrics', id, metrics: await metrics.json() })
+}
+
 // The primary owns shutdown: Ctrl-C reaches the whole process group, and a worker that stopped
 // on its own would look like a crash to replace.
 process.on('SIGINT', () => {})
@@ -63,6 +82,7 @@ process.on('SIGTERM', () => {})
 process.on('message', (message: PrimaryMessage) => {
   if (message?.t === 'plan') void serve(message.plan)
   else if (message?.t === 'share') balance?.onShare(message.share)
+  else if (message?.t === 'metrics') void answerScrape(message.id)
   else if (message?.t === 'close') void close()
 })
 process.on('disconnect', () => void close())

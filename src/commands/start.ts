@@ -1,5 +1,4 @@
 import { Args, Command } from '@oclif/core'
-import { createLogger } from '../logger.js'
 import { checkApp } from '../cli/app-probe.js'
 import { printBanner } from '../cli/banner.js'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
@@ -67,12 +66,10 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     const given = new Set(raw.filter((token) => token.type === 'flag').map((token) => token.flag))
     if (given.has('dev')) process.stderr.write('ory-proxy: warning: --dev is deprecated and has no effect\n')
     const values = flags as FlagValues
-    const logger = createLogger({ quiet: flags.quiet as boolean, debug: flags.debug as boolean })
     const started = await startFromFlags({ applicationUrl: args['application-url'], publishUrl: args['publish-url'] }, values, given, {
       env: process.env,
-      logger,
     })
-    const { proxy, config, identity } = started
+    const { proxy, config, identity, logger } = started
     // Signal handlers go in before anything is printed: whoever waits for output may send SIGINT at
     // once, and a signal also ends an open question.
     const interrupted = new AbortController()
@@ -102,6 +99,9 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
       if (flags.open) void openBrowser(config.publish.origin, logger)
     }
     await stopped
+    // Everything is closed. Lines Node still holds for a stderr nobody reads (a full pipe) would
+    // hold the exit as long as the reader sleeps: they are given up.
+    this.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
   }
 
   protected override async catch(error: Error): Promise<void> {

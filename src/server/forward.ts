@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { ERROR_STATUS, type ProxyError } from '../errors.js'
+import { ERROR_STATUS, type ProxyError, type ProxyErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { ProxyObserver } from './observer.js'
 import type { RawTrailers, ResponseHead, ResponseHeaderRules, TrailerMode } from './response-headers.js'
 import { isRewritable, rewriteBody, type BodyRule } from './rewrite/body.js'
 import type { Route } from './router.js'
@@ -21,30 +22,31 @@ export interface ForwardContext {
   /** Where upgraded requests become WebSocket tunnels. */
   readonly tunnels: Tunnels
   /**
-   * Writes the proxy's own error answer and reports it (`onDone`); only called before any response
-   * byte was sent.
+   * Writes the proxy's own error answer and reports it (the observer's `requestEnded`); only called
+   * before any response byte was sent.
    */
   readonly respondError: (res: FrontResponse, error: ProxyError, request: RequestInfo) => void
-  /** Called once per request when its response has ended or failed (for `--debug`). */
-  readonly onDone: ((request: RequestInfo, status: number) => void) | undefined
+  /** Told when each request ends and what became of rewrite candidates; undefined: nobody asks. */
+  readonly observer: ProxyObserver | undefined
 }
 
 /**
- * What the session gate did for a request, for `--debug`: `hit` reused a cached token, `renew`
+ * What the session gate did for a request, for the request log and metrics: `hit` reused a cached token, `renew`
  * re-signed a cached session, `miss` asked whoami, `shared` waited for another request's whoami
  * call, `peer` took the answer another worker or proxy got (the shared level), `bypass` looked
  * nothing up (no credentials, not app-bound, or `--no-jwt`).
  */
 export type SessionOutcome = 'hit' | 'renew' | 'miss' | 'shared' | 'peer' | 'bypass'
 
-/** Filled in by the session gate when `--debug` asks for it (the request itself is passed). */
+/** Filled in by the session gate when an observer asks for it (the request itself is passed). */
 export interface SessionTrace {
   session: SessionOutcome
 }
 
 /**
- * What the handler knows about the request it answers. The mutable fields are written only with
- * `--debug` (they are part of the one object every request has anyway, so off costs nothing).
+ * What the handler knows about the request it answers. The timing and session fields are written
+ * only when an observer (request log, metrics) is there: they are part of the one object every
+ * request has anyway, so without one they cost nothing.
  */
 export interface RequestInfo extends SessionTrace {
   readonly route: Route
@@ -55,18 +57,20 @@ export interface RequestInfo extends SessionTrace {
   readonly accept: string | undefined
   /** `the app at http://localhost:3000`, for error messages. */
   readonly upstreamLabel: string
-  /** `performance.now()` at arrival with `--debug`, else 0. */
+  /** `performance.now()` at arrival when observed, else 0. */
   readonly startedAt: number
   /** A WebSocket handshake: the app may switch protocols (`onUpgrade`). */
   readonly upgrade: boolean
   /** How the client takes the response's trailers. */
   readonly trailers: TrailerMode
-  /** With `--debug`: when the request went to the upstream pool (0: it did not). */
+  /** Observed: when the request went to the upstream pool (0: it did not). */
   dispatchedAt: number
-  /** With `--debug`: ms from dispatch to the upstream's response head (-1: none came). */
+  /** Observed: ms from dispatch to the upstream's response head (-1: none came). */
   upstreamMs: number
-  /** With `--debug`: whether the app got the proxy's JWT. */
+  /** Observed: whether the app got the proxy's JWT. */
   jwt: boolean
+  /** The code of the proxy's own error that ended the request (its answer, or 499), if one did. */
+  errorCode: ProxyErrorCode | undefined
 }
 
 /** Whether the client can no longer receive this response (HTTP/2: its stream is gone). */
@@ -167,6 +171,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
           this.#state = BUFFER
           return true
         }
+        this.#ctx.observer?.bodyRewrite('too_large', 0)
         this.#ctx.logger.debug({ event: 'rewrite-skipped', request: request.requestId, reason: 'body too large', bytes: declared })
       }
     }
@@ -205,10 +210,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onUpgrade(status: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex): void {
     this.#state = DONE
     this.#status = status
+    const request = this.#request
+    if (request.dispatchedAt !== 0) request.upstreamMs = performance.now() - request.dispatchedAt
     if (clientGone(this.#res)) {
       upstream.destroy()
     } else {
-      const request = this.#request
       const head = this.#ctx.rules.compose((rawHeaders ?? []) as Buffer[], request.route, request.requestId, request.origin, 'GET', 'none')
       this.#ctx.tunnels.accept(this.#res as UpgradeResponse | Http2ServerResponse, head.headers, upstream)
     }
@@ -228,7 +234,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     const failure = upstreamError(error, this.#request.upstreamLabel)
     if (failure.code === 'ERR_CLIENT_ABORTED' || clientGone(res)) {
       // Whatever the upstream says now, the client left first: not the upstream's failure.
-      if (!res.headersSent) this.#status = ERROR_STATUS.ERR_CLIENT_ABORTED
+      if (!res.headersSent) {
+        this.#status = ERROR_STATUS.ERR_CLIENT_ABORTED
+        this.#request.errorCode = 'ERR_CLIENT_ABORTED'
+      }
       this.#done()
       return
     }
@@ -242,6 +251,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#ctx.logger.warn(`request ${this.#request.requestId}: ${failure.message}; response truncated`)
     res.destroy()
     this.#status = failure.statusCode
+    this.#request.errorCode = failure.code
     this.#done()
   }
 
@@ -278,6 +288,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     const chunks = this.#chunks!
     this.#chunks = undefined
     this.#state = STREAM
+    this.#ctx.observer?.bodyRewrite('too_large', this.#buffered)
     this.#ctx.logger.debug({ event: 'rewrite-skipped', request: this.#request.requestId, reason })
     if (!this.#writeHead(this.#head!)) return
     for (const chunk of chunks) (this.#res as ServerResponse).write(chunk)
@@ -290,9 +301,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     let body = original
     try {
       body = await rewriteBody(original, head.contentEncoding, this.#ctx.oryBody!)
+      this.#ctx.observer?.bodyRewrite(body === original ? 'unchanged' : 'rewritten', original.length)
       // Said for every buffered body, so `--debug` shows which Ory answers carried Ory URLs.
       if (this.#ctx.logger.debugEnabled) this.#logRewrite(head, original, body)
     } catch (error) {
+      this.#ctx.observer?.bodyRewrite('undecodable', original.length)
       this.#ctx.logger.debug({
         event: 'rewrite-skipped',
         request: this.#request.requestId,
@@ -318,7 +331,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   #done(): void {
-    if (this.#detach()) this.#ctx.onDone?.(this.#request, this.#status)
+    if (this.#detach()) this.#ctx.observer?.requestEnded(this.#request, this.#status)
   }
 
   /** Lets go of the response, once; false when that was done already. */

@@ -41,6 +41,8 @@ export interface Front {
   close(deadlineMs: number): Promise<void>
   /** Client connections open now (HTTP/1.1 and HTTP/2, before and after the preface). */
   readonly connections: number
+  /** Client connections open now that speak HTTP/2; the rest are HTTP/1.1 (or not yet decided). */
+  readonly h2Connections: number
   /**
    * Asks `count` client connections to reconnect: HTTP/2 sessions get GOAWAY (their open streams
    * finish), and the next HTTP/1.1 responses carry `Connection: close`. Nothing in flight is cut.
@@ -126,6 +128,9 @@ export function createFront(
     server,
     get connections() {
       return sockets.size
+    },
+    get h2Connections() {
+      return sessions.size
     },
     shedConnections: (count) => {
       let left = count

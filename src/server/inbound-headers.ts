@@ -22,6 +22,8 @@ const AC_REQUEST_METHOD = 16
 const AC_REQUEST_HEADERS = 17
 const PSEUDO_AUTHORITY = 18
 const PSEUDO_PROTOCOL = 19
+const TRACEPARENT = 20
+const TRACESTATE = 21
 
 const KINDS = new Map<string, number>([
   // RFC 9110 §7.6.1 and the checklist's a1 list; `expect` because undici refuses it (Node answers
@@ -53,6 +55,9 @@ const KINDS = new Map<string, number>([
   ['authorization', AUTHORIZATION],
   ['x-session-token', SESSION_TOKEN],
   ['x-request-id', REQUEST_ID],
+  // W3C Trace Context: passed on unchanged, and carried on to the whoami call the request causes.
+  ['traceparent', TRACEPARENT],
+  ['tracestate', TRACESTATE],
   ['via', VIA],
   ['origin', ORIGIN],
   ['accept', ACCEPT],
@@ -97,6 +102,10 @@ export class InboundHeaders {
   authorizationCount = 0
   sessionToken: string | undefined = undefined
   requestId: string | undefined = undefined
+  /** The first `traceparent` (W3C Trace Context), forwarded as it came. */
+  traceparent: string | undefined = undefined
+  /** All `tracestate` lines, joined with `,` (W3C Trace Context §3.3.1.1 allows splitting it). */
+  tracestate: string | undefined = undefined
   via: string | undefined = undefined
   origin: string | undefined = undefined
   accept: string | undefined = undefined
@@ -158,6 +167,14 @@ export class InboundHeaders {
           break
         case REQUEST_ID:
           this.requestId ??= value
+          break
+        case TRACEPARENT:
+          this.traceparent ??= value
+          forward.push(name, value)
+          break
+        case TRACESTATE:
+          this.tracestate = this.tracestate === undefined ? value : `${this.tracestate},${value}`
+          forward.push(name, value)
           break
         case VIA:
           this.via = this.via === undefined ? value : `${this.via}, ${value}`

@@ -3,7 +3,7 @@ import type { Http2ServerRequest } from 'node:http2'
 import { v4 as uuid } from '@napi-rs/uuid'
 import type { Dispatcher } from 'undici'
 import type { ProxyConfig } from '../config.js'
-import { ProxyError } from '../errors.js'
+import { ERROR_STATUS, ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CorsPolicy } from './cors.js'
 import { probeWhenBodyStalls } from './dead-session.js'
@@ -18,6 +18,7 @@ import {
 } from './forward.js'
 import { InboundHeaders, type ScanPolicy } from './inbound-headers.js'
 import { LogoutForwardHandler, logoutKind, readSmallBody, sessionTokenOf } from './logout.js'
+import type { ProxyObserver } from './observer.js'
 import { checkRequest, checkUpgrade, type Rejection } from './request-guard.js'
 import { ResponseHeaderRules } from './response-headers.js'
 import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
@@ -36,8 +37,9 @@ export interface SessionGate {
   /**
    * The `Authorization` value for the app (`Bearer <jwt>`), or undefined for an anonymous request.
    * Returns synchronously on a warm cache. Rejects with a {@link ProxyError} (503) when Ory cannot
-   * tell, so nothing is forwarded. `trace` is given only with `--debug`: the gate says there what
-   * it did (cache hit, miss, ...).
+   * tell, so nothing is forwarded. `trace` is given only when the request is observed (request log,
+   * metrics): the gate says there what it did (cache hit, miss, ...). `headers` also carry the
+   * request's trace context, which a whoami call it causes carries on.
    */
   authorize(
     headers: InboundHeaders,
@@ -63,6 +65,8 @@ export interface PipelineDeps {
   readonly ory: Dispatcher
   readonly tunnels: Tunnels
   readonly logger: Logger
+  /** The request log and metrics; undefined: nothing is measured per request. */
+  readonly observer?: ProxyObserver | undefined
   readonly gate?: SessionGate | undefined
   readonly oryRequest?: OryRequestOptions | undefined
   /** Bodies of Ory responses above this size pass through unmodified. */
@@ -126,7 +130,7 @@ export class RequestPipeline {
       logger: deps.logger,
       tunnels: deps.tunnels,
       respondError: (res, error, request) => this.#respondError(res, error, request),
-      onDone: deps.logger.debugEnabled ? (request, status) => this.#logRequest(request, status) : undefined,
+      observer: deps.observer,
     }
   }
 
@@ -151,7 +155,7 @@ export class RequestPipeline {
       origin: inbound.origin,
       accept: inbound.accept,
       upstreamLabel: this.#labels[route],
-      startedAt: this.#deps.logger.debugEnabled ? performance.now() : 0,
+      startedAt: this.#deps.observer === undefined ? 0 : performance.now(),
       upgrade,
       // HTTP/2 always carries trailers; HTTP/1.1 only to a client that said `TE: trailers`.
       trailers: h2 ? 'h2' : inbound.teTrailers && req.httpVersion === '1.1' ? 'h1' : 'none',
@@ -159,6 +163,7 @@ export class RequestPipeline {
       upstreamMs: -1,
       session: 'bypass',
       jwt: false,
+      errorCode: undefined,
     }
     const rejection =
       checkRequest(method, target, req.httpVersion, inbound, this.viaPseudonym) ??
@@ -190,6 +195,12 @@ export class RequestPipeline {
     )
   }
 
+  /** The client left before anything was sent (e.g. while its session was looked up). */
+  #clientLeft(request: RequestInfo): void {
+    request.errorCode = 'ERR_CLIENT_ABORTED'
+    this.#deps.observer?.requestEnded(request, ERROR_STATUS.ERR_CLIENT_ABORTED)
+  }
+
   #dispatch(
     req: FrontRequest,
     res: FrontResponse,
@@ -198,7 +209,7 @@ export class RequestPipeline {
     authorization: string | undefined,
     logout?: LogoutWatch,
   ): void {
-    if (clientGone(res)) return
+    if (clientGone(res)) return this.#clientLeft(request)
     const route = request.route
     const upstream = route === 'app' ? this.#config.app : this.#config.ory
     const headers = this.#upstream.complete(inbound, route, req.socket?.remoteAddress, request.requestId, authorization)
@@ -246,7 +257,12 @@ export class RequestPipeline {
           onAccepted: () => gate.loggedOut!(inbound, token),
         })
       },
-      () => res.destroy(),
+      () => {
+        // A body that stalled got its 408 from the watch above: that answer was the report.
+        const answered = res.headersSent
+        res.destroy()
+        if (!answered) this.#clientLeft(request)
+      },
     )
   }
 
@@ -272,6 +288,7 @@ export class RequestPipeline {
       const socket = res.socket as MarkableSocket
       if (socket) socket[kRefused] = true
     }
+    request.errorCode = rejection.code
     this.#writeAnswer(res, rejection.status, rejection.title, rejection.detail, request, [])
   }
 
@@ -292,7 +309,7 @@ export class RequestPipeline {
     headers.push('content-length', '0', 'x-request-id', request.requestId)
     res.writeHead(204, headers as unknown as Record<string, string>)
     res.end()
-    this.#forward.onDone?.(request, 204)
+    this.#deps.observer?.requestEnded(request, 204)
   }
 
   #serveJwks(res: FrontResponse, request: RequestInfo): void {
@@ -311,12 +328,16 @@ export class RequestPipeline {
     res.writeHead(200, headers as unknown as Record<string, string>)
     if (request.method === 'HEAD') res.end()
     else res.end(jwks.body)
-    this.#forward.onDone?.(request, 200)
+    this.#deps.observer?.requestEnded(request, 200)
   }
 
   #respondError(res: FrontResponse, error: ProxyError, request: RequestInfo): void {
-    if (clientGone(res) || res.headersSent) return
-    if (error.code === 'ERR_CLIENT_ABORTED') return void res.destroy()
+    if (res.headersSent) return
+    if (clientGone(res) || error.code === 'ERR_CLIENT_ABORTED') {
+      res.destroy()
+      return this.#clientLeft(request)
+    }
+    request.errorCode = error.code
     const extra = error.statusCode === 503 ? ['retry-after', '5'] : []
     this.#writeAnswer(res, error.statusCode, STATUS_CODES[error.statusCode] ?? 'Error', error.message, request, extra)
     this.#reportFailure(request.route, error)
@@ -344,7 +365,7 @@ export class RequestPipeline {
     res.writeHead(status, headers as unknown as Record<string, string>)
     if (request.method === 'HEAD') res.end()
     else res.end(page.body)
-    this.#forward.onDone?.(request, status)
+    this.#deps.observer?.requestEnded(request, status)
   }
 
   /** One warning when an upstream starts failing, not one per request. */
@@ -354,22 +375,6 @@ export class RequestPipeline {
     this.#deps.logger.warn(error.message)
     setTimeout(() => (this.#failing[route] = false), 10_000).unref()
   }
-
-  /** The `--debug` line of a finished request; `upstream_ms` is null when no upstream answered. */
-  #logRequest(request: RequestInfo, status: number): void {
-    this.#deps.logger.debug({
-      event: 'request',
-      request: request.requestId,
-      method: request.method,
-      path: request.target,
-      route: request.route,
-      status,
-      upstream_ms: request.upstreamMs < 0 ? null : roundMs(request.upstreamMs),
-      ms: roundMs(performance.now() - request.startedAt),
-      session: request.session,
-      jwt: request.jwt,
-    })
-  }
 }
 
 /** A request has a body when it declares a non-zero length or is chunked (HTTP/1.1) or its stream is open (HTTP/2). */
@@ -377,10 +382,6 @@ function hasBody(req: FrontRequest, inbound: InboundHeaders): boolean {
   if (inbound.contentLength !== undefined) return inbound.contentLength !== '0'
   if (inbound.transferEncoding !== undefined) return true
   return 'stream' in req && !req.stream.endAfterHeaders
-}
-
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000
 }
 
 function asProxyError(error: unknown): ProxyError {

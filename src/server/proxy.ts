@@ -4,6 +4,7 @@ import type { ProxyConfig } from '../config.js'
 import { listen } from '../http-server.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { createFront } from './front.js'
+import type { ProxyObserver } from './observer.js'
 import { RequestPipeline, type SessionGate } from './pipeline.js'
 import { Tunnels } from './tunnel.js'
 import type { OryRequestOptions } from './upstream-headers.js'
@@ -20,6 +21,8 @@ export interface UpstreamStats {
 
 export interface ProxyDeps {
   readonly logger?: Logger | undefined
+  /** Told about every request (request log, metrics); undefined: nothing is measured per request. */
+  readonly observer?: ProxyObserver | undefined
   /** The session layer (absent with `--no-jwt`); the proxy owns it from here and closes it last. */
   readonly gate?: SessionGate | undefined
   readonly oryRequest?: OryRequestOptions | undefined
@@ -35,6 +38,8 @@ export interface ProxyHandle {
   readonly tunnels: number
   /** Client connections open now. */
   readonly connections: number
+  /** Client connections open now by protocol (HTTP/1.1 counts those not yet decided too). */
+  clientConnections(): { readonly h1: number; readonly h2: number }
   /** Asks `count` client connections to reconnect: HTTP/2 gets GOAWAY, HTTP/1.1 `Connection: close` on its next response. */
   shedConnections(count: number): void
   /** Connections and requests of the app and Ory pools now (undici's pool stats). */
@@ -55,6 +60,7 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
     ory,
     tunnels,
     logger,
+    observer: deps.observer,
     gate: deps.gate,
     oryRequest: deps.oryRequest,
     maxRewriteBytes: deps.maxRewriteBytes,
@@ -77,6 +83,10 @@ export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Pro
     },
     get connections() {
       return front.connections
+    },
+    clientConnections: () => {
+      const h2 = front.h2Connections
+      return { h1: Math.max(0, front.connections - h2), h2 }
     },
     shedConnections: (count) => front.shedConnections(count),
     upstreamStats: () => ({ app: statsOf(app), ory: statsOf(ory) }),

@@ -1,15 +1,18 @@
+import type { ProxyErrorCode } from '../errors.js'
 import type { InboundHeaders } from './inbound-headers.js'
 import type { Route } from './router.js'
 
 /** Why a request is answered by the proxy itself and never forwarded. */
 export interface Rejection {
+  /** `ERR_LOOP_DETECTED` for a loop, `ERR_BAD_REQUEST` for everything else refused. */
+  readonly code: ProxyErrorCode
   readonly status: number
   readonly title: string
   readonly detail: string
 }
 
 function rejection(status: number, title: string, detail: string): Rejection {
-  return Object.freeze({ status, title, detail })
+  return Object.freeze({ code: status === 508 ? 'ERR_LOOP_DETECTED' : 'ERR_BAD_REQUEST', status, title, detail })
 }
 
 const METHOD_NOT_ALLOWED = rejection(405, 'Method Not Allowed', 'CONNECT and TRACE are not proxied.')

@@ -8,12 +8,13 @@ import { CachedAnswer } from './cached-answer.js'
 import { CredentialKeys } from './credential-key.js'
 import { Credentials, credentialsOf } from './credentials.js'
 import { jwksDocument, type JwksDocument } from './jwks.js'
+import type { SessionEvents } from './events.js'
 import { credentialSecretOf, type SigningKey } from './keys.js'
 import { ALONE, type SharedSessionLevel } from './shared-level.js'
 import { SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
 import { TtlCache } from './ttl-cache.js'
-import { WhoamiClient, type ActiveSession } from './whoami.js'
+import { WhoamiClient, type ActiveSession, type CallContext } from './whoami.js'
 
 /** ory proxy signs tokens valid for 60 s. */
 const DEFAULT_TOKEN_LIFETIME_S = 60
@@ -52,6 +53,8 @@ export interface SessionGateOptions {
    */
   readonly shared?: SharedSessionLevel | undefined
   readonly logger: Logger
+  /** Told of whoami calls, signatures and evictions (metrics); undefined: nothing is measured. */
+  readonly events?: SessionEvents | undefined
 }
 
 /**
@@ -75,12 +78,21 @@ export class OrySessionGate implements SessionGate {
   readonly #tokenLifetimeS: number
   readonly #renewBesideMinMs: number
   readonly #logger: Logger
+  readonly #events: SessionEvents | undefined
   /** Bumped by every logout, so a whoami answer that was in flight then is not cached. */
   #evictions = 0
 
   constructor(ory: Upstream, options: SessionGateOptions) {
+    const events = options.events
+    this.#events = events
     this.#ttlMs = options.cacheTtlMs ?? DEFAULTS.sessionCacheTtlMs
-    this.#cache = this.#ttlMs > 0 ? new TtlCache(options.cacheSize ?? DEFAULTS.sessionCacheSize) : undefined
+    this.#cache =
+      this.#ttlMs > 0
+        ? new TtlCache(
+            options.cacheSize ?? DEFAULTS.sessionCacheSize,
+            events === undefined ? undefined : (reason) => events.sessionsEvicted(reason, 1),
+          )
+        : undefined
     // Keys derive from the signing key, so workers and proxies sharing a key share cache keys.
     this.#keys = new CredentialKeys(credentialSecretOf(options.key))
     this.#level = options.shared
@@ -91,7 +103,7 @@ export class OrySessionGate implements SessionGate {
     this.#renewBesideMinMs = options.renewBesideMinMs ?? DEFAULT_RENEW_BESIDE_MIN_MS
     this.#logger = options.logger
     this.jwks = jwksDocument(options.key.publicJwk)
-    this.#whoami = new WhoamiClient(ory, { timeoutMs: this.#whoamiTimeoutMs })
+    this.#whoami = new WhoamiClient(ory, { timeoutMs: this.#whoamiTimeoutMs, events })
     this.#signer = new SignerPool(
       {
         privateJwk: options.key.privateJwk,
@@ -100,7 +112,7 @@ export class OrySessionGate implements SessionGate {
         issuer: ory.origin + ory.pathPrefix,
         headerBudget: options.headerBudgetBytes ?? DEFAULTS.jwtHeaderBudgetBytes,
       },
-      options.signer,
+      { ...options.signer, events },
     )
   }
 
@@ -135,7 +147,9 @@ export class OrySessionGate implements SessionGate {
       }
     }
     if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'miss'
-    return this.#flights.run(key, () => this.#lookup(key, credentials, requestId, trace))
+    return this.#flights.run(key, () =>
+      this.#lookup(key, credentials, { requestId, traceparent: headers.traceparent, tracestate: headers.tracestate }, trace),
+    )
   }
 
   /**
@@ -166,6 +180,16 @@ export class OrySessionGate implements SessionGate {
     return this.#cache?.size ?? 0
   }
 
+  /** Resolves once the signing pool is up (a thread has signed); for readiness probes. */
+  ready(): Promise<void> {
+    return this.#signer.ready()
+  }
+
+  /** Tokens waiting for a signing thread now. */
+  get signingQueueDepth(): number {
+    return this.#signer.queueDepth
+  }
+
   /** Signing threads alive (tests check that close leaves none). */
   get signingThreads(): number {
     return this.#signer.threadCount
@@ -174,16 +198,18 @@ export class OrySessionGate implements SessionGate {
   /** Drops `keys` from this process; an answer in flight now is not cached when it lands. */
   #evictedElsewhere(keys: readonly string[]): void {
     this.#evictions++
+    let dropped = 0
     for (const key of keys) {
-      this.#cache?.delete(key)
+      if (this.#cache?.delete(key)) dropped++
       this.#flights.forget(key)
     }
+    if (dropped > 0) this.#events?.sessionsEvicted('logout', dropped)
   }
 
   async #lookup(
     key: string,
     credentials: Credentials,
-    requestId: string,
+    context: CallContext,
     trace: SessionTrace | undefined,
   ): Promise<string | undefined> {
     const generation = this.#evictions
@@ -205,7 +231,7 @@ export class OrySessionGate implements SessionGate {
       // Entry lifetimes count from before the question: a session revoked while whoami was in
       // flight is forgotten within the TTL of the revocation (checklist e2).
       const asked = Date.now()
-      const session = await this.#whoami.check(credentials, requestId)
+      const session = await this.#whoami.check(credentials, context)
       answer =
         session === undefined
           ? new CachedAnswer(undefined, Number.POSITIVE_INFINITY, asked + Math.min(this.#ttlMs, NEGATIVE_TTL_MS), 0, undefined)
@@ -297,8 +323,14 @@ export interface SessionParts {
   readonly level: SharedSessionLevel | undefined
 }
 
-/** Builds the gate for `config` from the session flags and the parts settled before. */
-export function openSessionGate(config: ProxyConfig, settings: SessionSettings, logger: Logger, parts: SessionParts): OrySessionGate {
+/** Builds the gate for `config` from the session flags and the parts settled before; `events` feed the metrics. */
+export function openSessionGate(
+  config: ProxyConfig,
+  settings: SessionSettings,
+  logger: Logger,
+  parts: SessionParts,
+  events?: SessionEvents,
+): OrySessionGate {
   return new OrySessionGate(config.ory, {
     key: parts.key,
     cacheTtlMs: settings.cacheTtlMs,
@@ -306,5 +338,6 @@ export function openSessionGate(config: ProxyConfig, settings: SessionSettings, 
     whoamiTimeoutMs: settings.whoamiTimeoutMs,
     shared: parts.level,
     logger,
+    events,
   })
 }

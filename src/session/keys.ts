@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
+import { createECDH, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { v4 as uuid } from '@napi-rs/uuid'
 import { ConfigError } from '../errors.js'
@@ -89,16 +89,21 @@ export async function parseSigningKey(text: string, fail: (reason: string, cause
 }
 
 /**
- * Checks that `d` matches `x`/`y` (a sign-and-verify round trip), so a mismatched file fails at
- * start, not in every app's verifier.
+ * Checks that `x`/`y` is a point on P-256 and that `d` is its private part (the point derived
+ * from `d` is compared), so a mismatched file fails at start, not in every app's verifier. Node 22+
+ * refuses a mismatched JWK in createPrivateKey itself, Node 20 accepts it: deriving the point says
+ * the same on both.
  */
 function checkKeyPair(jwk: JsonWebKey): void {
-  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' })
-  const publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' })
-  const probe = Buffer.from('ory-proxy key check')
-  if (!verify('sha256', probe, publicKey, sign('sha256', probe, privateKey))) {
+  createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' })
+  const ecdh = createECDH('prime256v1')
+  ecdh.setPrivateKey(Buffer.from(jwk.d!, 'base64url'))
+  // Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+  const point = ecdh.getPublicKey()
+  if (point.subarray(1, 33).toString('base64url') !== jwk.x || point.subarray(33).toString('base64url') !== jwk.y) {
     throw new Error('the private part ("d") does not match the public part ("x", "y")')
   }
+  createPrivateKey({ key: jwk, format: 'jwk' })
 }
 
 function signingKey(jwk: JsonWebKey, kid: string): SigningKey {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { ProxyError } from '../errors.js'
+import type { SessionEvents } from './events.js'
 import type { SignerSetup, SignResult, SignTask } from '../workers/sign.worker.js'
 
 /**
@@ -18,7 +19,12 @@ export interface SignerPoolOptions {
   readonly tasksPerThread?: number | undefined
   /** Tasks waiting for a thread beyond those running; more is overload (503), never an unbounded queue. */
   readonly maxQueue?: number | undefined
+  /** Told of each token signed and how long it took (metrics). */
+  readonly events?: Pick<SessionEvents, 'tokenSigned'> | undefined
 }
+
+/** The throwaway token {@link SignerPool.ready} signs: a subject no session has, expired at once. */
+const WARM_UP: SignTask = { sub: 'ory-proxy:warm-up', session: '{}', iat: 0, exp: 1, jti: 'warm-up' }
 
 /**
  * The piscina pool that signs JWTs off the event loop. The private key goes to each thread once
@@ -29,13 +35,16 @@ export interface SignerPoolOptions {
 export class SignerPool {
   readonly #pool: Piscina<SignTask, SignResult>
   readonly #capacity: number
+  readonly #events: Pick<SessionEvents, 'tokenSigned'> | undefined
   #pending = 0
+  #ready: Promise<void> | undefined = undefined
 
   constructor(setup: SignerSetup, options: SignerPoolOptions = {}) {
     const threads = options.threads ?? Math.max(1, Math.min(2, availableParallelism() - 1))
     const tasksPerThread = options.tasksPerThread ?? 4
     const maxQueue = options.maxQueue ?? 1_024
     this.#capacity = threads * tasksPerThread + maxQueue
+    this.#events = options.events
     this.#pool = new Piscina<SignTask, SignResult>({
       filename: WORKER_FILE,
       workerData: setup,
@@ -58,7 +67,35 @@ export class SignerPool {
       )
     }
     this.#pending++
-    return this.#pool.run(task).finally(() => this.#pending--)
+    const events = this.#events
+    if (events === undefined) return this.#pool.run(task).finally(() => this.#pending--)
+    const started = performance.now()
+    return this.#pool.run(task).then(
+      (result) => {
+        this.#pending--
+        events.tokenSigned((performance.now() - started) / 1000)
+        return result
+      },
+      (error: unknown) => {
+        this.#pending--
+        throw error
+      },
+    )
+  }
+
+  /**
+   * Resolves once a signing thread has loaded the key and signed (a throwaway token, never sent):
+   * the pool is up, and the first real token does not pay for the thread's start. Rejects when the
+   * threads cannot start.
+   */
+  ready(): Promise<void> {
+    this.#ready ??= this.#pool.run(WARM_UP).then(() => undefined)
+    return this.#ready
+  }
+
+  /** Tokens waiting for a signing thread (beyond those being signed). */
+  get queueDepth(): number {
+    return this.#pool.queueSize
   }
 
   /** Live worker threads (for tests: zero after {@link close}). */

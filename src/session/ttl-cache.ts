@@ -17,9 +17,14 @@ export interface Expiring {
  */
 export class TtlCache<V extends Expiring> {
   readonly #lru: LRUCacheWithDelete<string, V>
+  readonly #capacity: number
+  readonly #onEvicted: ((reason: 'capacity' | 'expired') => void) | undefined
 
-  constructor(capacity: number) {
+  /** `onEvicted` hears of entries the cache drops by itself (for the metrics). */
+  constructor(capacity: number, onEvicted?: (reason: 'capacity' | 'expired') => void) {
     this.#lru = new LRU<string, V>(capacity)
+    this.#capacity = capacity
+    this.#onEvicted = onEvicted
   }
 
   /** The live value for `key` at `now`, or undefined (an expired one is dropped). */
@@ -28,16 +33,22 @@ export class TtlCache<V extends Expiring> {
     if (value === undefined) return undefined
     if (value.expiresAt > now) return value
     this.#lru.delete(key)
+    this.#onEvicted?.('expired')
     return undefined
   }
 
   /** Stores `value` until its `expiresAt`; the least recently used entry goes when full. */
   set(key: string, value: V): void {
-    this.#lru.set(key, value)
+    const lru = this.#lru
+    // A new key in a full cache pushes the least recently used one out.
+    const evicts = this.#onEvicted !== undefined && lru.size === this.#capacity && !lru.has(key)
+    lru.set(key, value)
+    if (evicts) this.#onEvicted!('capacity')
   }
 
-  delete(key: string): void {
-    this.#lru.delete(key)
+  /** Removes `key`; says whether it was there. */
+  delete(key: string): boolean {
+    return this.#lru.delete(key)
   }
 
   get size(): number {

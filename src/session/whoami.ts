@@ -5,6 +5,7 @@ import { ProxyError } from '../errors.js'
 import { isStaleConnection } from '../server/upstream-errors.js'
 import { Pool, requestOf } from '../undici-parts.js'
 import type { Credentials } from './credentials.js'
+import type { SessionEvents, WhoamiOutcome } from './events.js'
 
 /** What whoami said about an active session. */
 export interface ActiveSession {
@@ -16,12 +17,24 @@ export interface ActiveSession {
   readonly expiresAt: number | undefined
 }
 
+/**
+ * The request a whoami call is made for: its id and W3C trace context go along, so one trace
+ * spans browser → proxy → Ory.
+ */
+export interface CallContext {
+  readonly requestId: string
+  readonly traceparent: string | undefined
+  readonly tracestate: string | undefined
+}
+
 export interface WhoamiOptions {
   /** Total time for the whole exchange, retry included; then the request gets 503. */
   readonly timeoutMs: number
   /** Longer bodies are a malformed answer (checklist b18). */
   readonly maxBodyBytes?: number | undefined
   readonly connections?: number | undefined
+  /** Told how each call ended and how long it took (metrics). */
+  readonly events?: Pick<SessionEvents, 'whoamiAnswered'> | undefined
 }
 
 export const DEFAULT_MAX_WHOAMI_BYTES = 1024 * 1024
@@ -37,9 +50,11 @@ export class WhoamiClient {
   readonly #path: string
   readonly #label: string
   readonly #timeoutMs: number
+  readonly #events: Pick<SessionEvents, 'whoamiAnswered'> | undefined
 
   constructor(ory: Upstream, options: WhoamiOptions) {
     this.#timeoutMs = options.timeoutMs
+    this.#events = options.events
     this.#path = `${ory.pathPrefix}/sessions/whoami`
     this.#label = `Ory at ${ory.origin}${this.#path}`
     this.#pool = new Pool(ory.origin, {
@@ -53,24 +68,34 @@ export class WhoamiClient {
   }
 
   /** The active session behind `credentials`, or undefined when there is none. */
-  async check(credentials: Credentials, requestId: string): Promise<ActiveSession | undefined> {
+  async check(credentials: Credentials, context: CallContext): Promise<ActiveSession | undefined> {
+    const started = this.#events === undefined ? 0 : performance.now()
     const signal = AbortSignal.timeout(this.#timeoutMs)
-    const headers = whoamiHeaders(credentials, requestId)
+    let outcome: WhoamiOutcome = 'error'
     try {
-      return await this.#ask(headers, signal)
+      const session = await this.#askWithRetry(whoamiHeaders(credentials, context), signal)
+      outcome = session === undefined ? 'inactive' : 'active'
+      return session
     } catch (error) {
-      // A reused keep-alive socket Ory had just closed is worth one more try (checklist c6).
-      if (!isStaleConnection(error) || signal.aborted) throw this.#unavailable(error, signal)
-    }
-    try {
-      return await this.#ask(headers, signal)
-    } catch (error) {
+      if (signal.aborted) outcome = 'timeout'
       throw this.#unavailable(error, signal)
+    } finally {
+      if (started !== 0) this.#events!.whoamiAnswered(outcome, (performance.now() - started) / 1000)
     }
   }
 
   close(): Promise<void> {
     return this.#pool.destroy()
+  }
+
+  async #askWithRetry(headers: string[], signal: AbortSignal): Promise<ActiveSession | undefined> {
+    try {
+      return await this.#ask(headers, signal)
+    } catch (error) {
+      // A reused keep-alive socket Ory had just closed is worth one more try (checklist c6).
+      if (!isStaleConnection(error) || signal.aborted) throw error
+    }
+    return this.#ask(headers, signal)
   }
 
   async #ask(headers: string[], signal: AbortSignal): Promise<ActiveSession | undefined> {
@@ -125,9 +150,14 @@ export class WhoamiClient {
   }
 }
 
-/** Only the credentials, the request id and `Accept` (ory proxy's checkSession sends the same set). */
-function whoamiHeaders(credentials: Credentials, requestId: string): string[] {
-  const headers = ['accept', 'application/json', 'x-request-id', requestId]
+/**
+ * Only the credentials, the request id and `Accept` (ory proxy's checkSession sends the same set),
+ * plus the request's W3C trace context, unchanged.
+ */
+function whoamiHeaders(credentials: Credentials, context: CallContext): string[] {
+  const headers = ['accept', 'application/json', 'x-request-id', context.requestId]
+  if (context.traceparent !== undefined) headers.push('traceparent', context.traceparent)
+  if (context.tracestate !== undefined) headers.push('tracestate', context.tracestate)
   if (credentials.cookie !== undefined) headers.push('cookie', credentials.cookie)
   if (credentials.sessionToken !== undefined) headers.push('x-session-token', credentials.sessionToken)
   if (credentials.authorization !== undefined) headers.push('authorization', credentials.authorization)

@@ -88,6 +88,8 @@ test('concurrent first requests with one new cookie on different workers make on
     const seen = JSON.parse(answer.body.toString()) as { rawHeaders: string[] }
     assert.equal(groupHeaders(seen.rawHeaders).authorization?.length, 1)
   }
+  // Lines are written in batches, a moment after the responses.
+  await until(() => debugLines(running.cli).filter((line) => line.route === 'app').length === 10, 'the lines of the 10 requests')
   const credentialed = debugLines(running.cli).filter((line) => line.route === 'app')
   assert.deepEqual(new Set(credentialed.map((line) => line.worker)), new Set(sessions.map(({ worker }) => worker)))
   assert.equal(ory.whoamiCalls.length, 1, 'one whoami call for all of them')

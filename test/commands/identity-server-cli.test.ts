@@ -89,7 +89,7 @@ test('identity-server: bad input is one line on stderr and exit code 2', async (
   await expectIdentityServerError(['--port', String(busy.port)], /port \d+ is already in use/)
   await expectIdentityServerError(['--identity-store', corrupt, '--port', String(await freePort())], /--identity-store: .*corrupt\.json is not an ory-proxy identity store/)
   await expectIdentityServerError(['--identity-store', join(dir, 'missing', 'x.json'), '--port', String(await freePort())], /--identity-store: cannot write/)
-  await expectIdentityServerError(['--port', String(await freePort()), '--admin-port', String(busy.port)], /port \d+ is already in use; stop what runs there or pass --admin-port/)
+  await expectIdentityServerError(['--port', String(await freePort()), '--admin-port', String(busy.port)], /--admin-port port \d+ is already in use; stop what runs there or pass another --admin-port/)
 })
 
 test('identity-server --identity-schema: a file that is not a usable Kratos schema is one line on stderr and exit code 2', async (t) => {

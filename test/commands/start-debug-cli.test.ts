@@ -4,7 +4,7 @@ import { request } from 'undici'
 import { debugEvents, spawnCli } from '../helpers/cli.js'
 import { freePort, startUpstream, type Upstream } from '../helpers/upstream.js'
 
-const REQUEST_FIELDS = ['event', 'jwt', 'method', 'ms', 'path', 'request', 'route', 'session', 'status', 'time', 'upstream_ms']
+const REQUEST_FIELDS = ['error', 'event', 'jwt', 'level', 'method', 'ms', 'path', 'request', 'route', 'session', 'status', 'time', 'upstream_ms']
 
 /**
  * An Ory-like upstream: whoami knows cookie `ory_session_x=A`; every other path answers HTML that
@@ -69,8 +69,10 @@ test('--debug: one JSON line per request (id, route, status, upstream and total 
   }
   assert.equal(byPath('/cors', 'OPTIONS').upstream_ms, null, 'a preflight never reaches an upstream')
 
+  for (const line of requests) assert.equal(line.level, 'info')
   const rewrite = events.find((e) => e.event === 'rewrite')
   assert.deepEqual(rewrite && { ...rewrite, time: undefined, request: undefined }, {
+    level: 'debug',
     time: undefined,
     request: undefined,
     event: 'rewrite',
@@ -93,12 +95,12 @@ test('--debug: an upstream failure the proxy answers itself (502) is one line to
   assert.equal(await cli.exited, 0)
   const lines = debugEvents(cli.stderr).filter((e) => e.event === 'request')
   assert.deepEqual(
-    lines.map((line) => [line.path, line.status]),
-    [['/down', 502]],
+    lines.map((line) => [line.path, line.status, line.error]),
+    [['/down', 502, 'ERR_UPSTREAM_UNREACHABLE']],
   )
 })
 
-test('without --debug nothing is written per request', async (t) => {
+test('without --debug no JSON is written: the default request log is text, and no decision events', async (t) => {
   const app = await startUpstream(t)
   const port = await freePort()
   const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '--port', String(port)], 'listening on port')
@@ -107,7 +109,11 @@ test('without --debug nothing is written per request', async (t) => {
   assert.equal(await get(port, '/x', { origin: 'http://localhost:3000', 'access-control-request-method': 'GET' }, 'OPTIONS'), 204)
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
-  assert.equal(cli.stderr.slice(banner.length).trim().split('\n').filter((l) => l !== '').every((l) => !l.startsWith('{')), true)
+  const after = cli.stderr.slice(banner.length).trim().split('\n').filter((l) => l !== '' && !l.startsWith('SIGTERM') && !l.startsWith('http server'))
+  assert.deepEqual(
+    after.map((line) => line.replace(/took [\d.]+ms/, 'took Nms')),
+    ['=> 200 GET [/] took Nms anon', '=> 204 OPTIONS [/x] took Nms anon'],
+  )
   assert.doesNotMatch(cli.stderr, /"event"/)
 })
 

@@ -38,8 +38,8 @@ export interface FakeOry {
   readonly port: number
   /** Every whoami request in arrival order (so `.length` is the call count). */
   readonly whoamiCalls: WhoamiCall[]
-  /** Every request of any kind (path and method), for "nothing reached Ory" checks. */
-  readonly requests: Array<{ method: string; url: string }>
+  /** Every request of any kind (path, method, headers), for "nothing reached Ory" checks. */
+  readonly requests: OryRequest[]
   /** A browser session behind cookie `name=value`. */
   addCookieSession(name: string, value: string, identityId: string, options?: SessionOptions): FakeSession
   /** An API session behind a session token (X-Session-Token or Authorization: Bearer). */
@@ -47,6 +47,13 @@ export interface FakeOry {
   /** Switches how whoami answers; `delayMs` is used by `delay`. */
   setMode(mode: WhoamiMode, delayMs?: number): void
   close(): Promise<void>
+}
+
+export interface OryRequest {
+  readonly method: string
+  readonly url: string
+  /** Lower-cased header name → values. */
+  readonly headers: Readonly<Record<string, readonly string[]>>
 }
 
 export interface SessionOptions {
@@ -65,7 +72,7 @@ export async function startFakeOry(t: TestContext): Promise<FakeOry> {
   let sessionCount = 0
   const sessions: FakeSession[] = []
   const whoamiCalls: WhoamiCall[] = []
-  const requests: Array<{ method: string; url: string }> = []
+  const requests: OryRequest[] = []
 
   const add = (identityId: string, cookie: string | undefined, token: string | undefined, options: SessionOptions = {}) => {
     const session: FakeSession = {
@@ -144,7 +151,7 @@ export async function startFakeOry(t: TestContext): Promise<FakeOry> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       const url = new URL(req.url!, 'http://ory.test')
-      requests.push({ method: req.method!, url: req.url! })
+      requests.push({ method: req.method!, url: req.url!, headers: groupHeaders(req.rawHeaders) })
       if (url.pathname === '/sessions/whoami') return whoami(req, res)
       if (url.pathname === '/self-service/logout' && req.method === 'GET') {
         const session = sessions.find((s) => `logout-${s.id}` === url.searchParams.get('token'))

@@ -2,6 +2,7 @@ import type { TestContext } from 'node:test'
 import { request } from 'undici'
 import { parseUpstream } from '../../src/config.js'
 import { silentLogger, type Logger } from '../../src/logger.js'
+import type { ProxyObserver } from '../../src/server/observer.js'
 import { OrySessionGate, type SessionGateOptions } from '../../src/session/gate.js'
 import { generateSigningKey } from '../../src/session/keys.js'
 import { startJwtApp, type AppView, type JwtApp } from './jwt-app.js'
@@ -25,14 +26,15 @@ export interface SessionSetup {
  */
 export async function startSessionProxy(
   t: TestContext,
-  options: Partial<Omit<SessionGateOptions, 'logger'>> & { logger?: Logger; oryUrl?: string } = {},
+  options: Partial<Omit<SessionGateOptions, 'logger'>> & { logger?: Logger; oryUrl?: string; observer?: ProxyObserver } = {},
 ): Promise<SessionSetup> {
   const app = await startJwtApp(t)
   const ory = await startFakeOry(t)
   const oryUrl = options.oryUrl ?? ory.url
   const upstream = parseUpstream(oryUrl, 'ory')
-  const gate = new OrySessionGate(upstream, { key: generateSigningKey(), logger: silentLogger, cacheTtlMs: 60_000, ...options })
-  const proxy = await startTestProxy(t, app.url, oryUrl, {}, { gate })
+  const { observer, ...gateOptions } = options
+  const gate = new OrySessionGate(upstream, { key: generateSigningKey(), logger: silentLogger, cacheTtlMs: 60_000, ...gateOptions })
+  const proxy = await startTestProxy(t, app.url, oryUrl, {}, { gate, observer })
   const issuer = upstream.origin + upstream.pathPrefix
   app.useProxy(proxy.url, issuer)
   return { app, ory, proxy, gate, issuer }
