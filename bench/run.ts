@@ -14,6 +14,7 @@ import { judge, type Check, type ScenarioResult } from './lib/budget.js'
 import { startQuiet } from './lib/cli-process.js'
 import type { LoadResult } from './lib/load.js'
 import { measureMemory } from './lib/memory.js'
+import { ensurePeers, startGoProxy, startNginx } from './lib/peers.js'
 import { createProbe, type Probe } from './lib/probe.js'
 import { acceptedConnections, connectionsByProcess, cpuMicros, machineTicks, processTree, treeContextSwitches, treeCpuMicros, treeRssBytes } from './lib/procfs.js'
 import { startRole, type Role } from './lib/roles.js'
@@ -51,6 +52,8 @@ const { values: options } = parseArgs({
     guard: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     latest: { type: 'boolean', default: false },
+    // Node flags for every ory-proxy under test (space-separated), to try V8 settings against the same run.
+    'proxy-node-args': { type: 'string' },
   },
 })
 const rounds = Number(options.rounds)
@@ -95,12 +98,13 @@ interface Target {
 }
 
 async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
-  if (kind === 'reference') {
-    const role = await startRole('reference-proxy.mjs', [origin])
-    return { base: `http://127.0.0.1:${role.port}`, port: role.port, pid: role.pid, probe: undefined, stop: () => role.stop() }
+  if (kind === 'reference' || kind === 'go' || kind === 'nginx') {
+    const peer = kind === 'reference' ? await startRole('reference-proxy.mjs', [origin]) : await (kind === 'go' ? startGoProxy : startNginx)(origin)
+    return { base: `http://127.0.0.1:${peer.port}`, port: peer.port, pid: peer.pid, probe: undefined, stop: () => peer.stop() }
   }
   const probe = PROBED.has(kind) ? createProbe(kind) : undefined
   const nodeArgs = [
+    ...(options['proxy-node-args']?.split(' ').filter(Boolean) ?? []),
     ...(probe?.options.nodeArgs ?? []),
     ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', `${RESULTS}profiles`, '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`] : []),
   ]
@@ -220,6 +224,8 @@ async function runSuite(): Promise<Report> {
   const before = machine()
   console.error(`bench: ${before.cores} cores, ${before.cpu}, Node ${before.node}, load average ${before.loadAverage.join(' ')}`)
   const began = performance.now()
+  const peers = (m: Measurement) => m.proxy === 'go' || m.proxy === 'nginx' || (m.load('', 1) as { client?: string }).client === 'wrk'
+  if (selection.measurements.some(peers)) ensurePeers()
   const origin = await startRole('origin.ts')
   const ory = await startRole('ory.ts')
   const client = await startRole('client.ts')
@@ -292,7 +298,7 @@ async function runSuite(): Promise<Report> {
     }
     if (selection.single.has('memory')) {
       console.error(`bench: memory, ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`)
-      const figures = await measureMemory(client, originUrl, oryUrl, MEMORY_SESSIONS)
+      const figures = await measureMemory(client, origin, originUrl, oryUrl, MEMORY_SESSIONS)
       results.memory = { title: `JWT proxy holding ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`, runs: [figures], median: figures }
     }
   } finally {

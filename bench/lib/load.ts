@@ -27,8 +27,13 @@ export interface HttpLoad {
    * for servers that close connections: after a `Connection: close` response autocannon has
    * already written its next request on the closing socket, loses it, and from then on matches
    * each response to the request before it (latencies about doubled), where undici reconnects.
+   *
+   * `wrk`: keep-alive connections at full speed through Debian's wrk (one thread), for large
+   * responses: autocannon spends about 2 ms of CPU reading a 1 MiB response (more than any proxy
+   * passing it on), wrk about 0.3 ms, nearly all of it the kernel's copy, so the proxy rather than
+   * the client is what the two cores are busy with. Loads by `seconds` only, with at most one `session`.
    */
-  readonly client?: 'undici'
+  readonly client?: 'undici' | 'wrk'
 }
 
 /** HTTP/2 prior-knowledge (h2c) load: `streams` concurrent requests on one session. */

@@ -13,7 +13,7 @@ const MB = 1024 * 1024
  * probe). The per-entry cost is the growth of each over the same proxy after a handful of
  * requests, divided by the entries. The TTL outlives the run, so every entry is still there.
  */
-export async function measureMemory(client: Role, origin: string, ory: string, sessions: number): Promise<Figures> {
+export async function measureMemory(client: Role, originRole: Role, origin: string, ory: string, sessions: number): Promise<Figures> {
   const probe = createProbe('memory', true)
   const args = [origin, '--sdk-url', ory, '--session-cache-size', String(sessions), '--session-cache-ttl', '10m']
   const proxy = await startQuiet(args, probe.options)
@@ -28,10 +28,16 @@ export async function measureMemory(client: Role, origin: string, ory: string, s
     ).results
     const after = rssBytes(proxy.pid)
     const heapAfter = (await probe.read(proxy.pid)).heapUsed!
+    // The token each entry holds: the `Authorization` value the app got, less `Bearer `.
+    const { authorizationBytes } = await originRole.ask<{ authorizationBytes: number }>({})
+    const tokenBytes = authorizationBytes - 'Bearer '.length
     return {
       rssMB: after / MB,
       baselineRssMB: before / MB,
       bytesPerEntry: (after - before) / sessions,
+      tokenBytes,
+      // What the budget bounds: RSS per cached session over the bytes of the token it holds.
+      bytesPerTokenByte: (after - before) / sessions / tokenBytes,
       heapMB: heapAfter / MB,
       heapBytesPerEntry: (heapAfter - heapBefore) / sessions,
       seconds: result!.seconds,

@@ -3,6 +3,8 @@ import type { Load } from './load.js'
 /** The proxies a scenario can run against; each is started once and shared by the scenarios naming it. */
 export type ProxyKind =
   | 'reference'
+  | 'go'
+  | 'nginx'
   | 'no-jwt'
   | 'jwt'
   | 'jwt-10k'
@@ -14,8 +16,11 @@ export type ProxyKind =
   | 'jwt-metrics'
   | 'no-jwt-log'
 
-/** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`); the reference is its own program. */
-export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, 'reference'>, readonly string[]>> = {
+/** Proxies that are programs of their own, not ory-proxy: the minimal Node pass-through and the peers (bench/lib/peers.ts). */
+export type OtherProxy = 'reference' | 'go' | 'nginx'
+
+/** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`). */
+export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, OtherProxy>, readonly string[]>> = {
   'no-jwt': ['--no-jwt'],
   jwt: [],
   // Entries must outlive the run for "the cache holds them"; tokens still renew every 54 s.
@@ -96,6 +101,36 @@ const keepAlive = (base: string, seconds: number): Load => ({ kind: 'http', url:
 
 /** A new TCP connection for every request (`Connection: close`), 50 at a time. */
 const reconnecting = (base: string, seconds: number): Load => ({ kind: 'http', url: `${base}/`, connections: CONNECTIONS, seconds, reconnect: true })
+
+/**
+ * One response size through the peers (Go's httputil, nginx), the minimal Node pass-through, ours
+ * with `--no-jwt` and ours with a warm JWT session: what issue 12's targets compare. The 1 KiB
+ * reference, `--no-jwt` and JWT runs exist already (`reference`, `no-jwt`, `jwt-warm`), so `suffix`
+ * '' adds only the peers.
+ */
+function bySize(size: string, suffix: string, path: string, direct: string, ours: string, jwt: string): Measurement[] {
+  const peers = [`go${suffix}`, `nginx${suffix}`]
+  // Large responses through wrk (see HttpLoad.client); 1 KiB through autocannon, as its other runs.
+  const client = suffix === '' ? {} : ({ client: 'wrk' } as const)
+  const all: Measurement[] = [
+    { id: `go${suffix}`, title: `Go net/http/httputil ReverseProxy, ${size}`, proxy: 'go', load: httpLoad(path, client), baseline: direct },
+    { id: `nginx${suffix}`, title: `nginx (Debian's, one worker, keep-alive upstream), ${size}`, proxy: 'nginx', load: httpLoad(path, client), baseline: direct },
+  ]
+  if (suffix === '') return all
+  return [
+    { id: `reference${suffix}`, title: `minimal pass-through proxy, ${size}`, proxy: 'reference', load: httpLoad(path, client), baseline: direct },
+    ...all,
+    { id: ours, title: `${size} responses, --no-jwt`, proxy: 'no-jwt', load: httpLoad(path, client), baseline: direct, needs: [`reference${suffix}`, ...peers] },
+    {
+      id: jwt,
+      title: `${size} responses, JWT, one session, warm cache`,
+      proxy: 'jwt',
+      load: httpLoad(path, { ...client, session: 0 }),
+      baseline: direct,
+      needs: [ours, ...peers],
+    },
+  ]
+}
 
 const beside = (base: string, seconds: number): Load => ({
   kind: 'parallel',
@@ -220,8 +255,11 @@ export const MEASUREMENTS: readonly Measurement[] = [
     needs: ['close-workers-1'],
     cpuBaseline: 'close-workers-1',
   },
-  { id: 'direct-64k', title: 'direct to the origin, 64 KiB (baseline)', load: httpLoad('/64k') },
-  { id: '64k', title: '64 KiB responses, --no-jwt', proxy: 'no-jwt', load: httpLoad('/64k'), baseline: 'direct-64k' },
+  ...bySize('1 KiB', '', '/', 'direct', 'no-jwt', 'jwt-warm'),
+  { id: 'direct-64k', title: 'direct to the origin, 64 KiB (baseline; wrk)', load: httpLoad('/64k', { client: 'wrk' }) },
+  ...bySize('64 KiB', '-64k', '/64k', 'direct-64k', '64k', 'jwt-64k'),
+  { id: 'direct-1m', title: 'direct to the origin, 1 MiB (baseline; wrk)', load: httpLoad('/1m', { client: 'wrk' }) },
+  ...bySize('1 MiB', '-1m', '/1m', 'direct-1m', '1m', 'jwt-1m'),
   { id: 'fixed-direct', title: `direct, fixed ${FIXED_RATE} req/s (baseline)`, load: httpLoad('/', { rate: FIXED_RATE }) },
   {
     id: 'fixed-reference',
@@ -253,4 +291,6 @@ export const GROUPS: Readonly<Record<string, readonly string[]>> = {
   // Issue 11: one process against two workers, both schedulings, keep-alive and a new connection per request.
   workers: ['workers-2', 'workers-2-rr', 'close-workers-2', 'close-workers-2-rr'],
   observability: ['no-jwt-metrics', 'jwt-warm-metrics', 'no-jwt-log'],
+  // Issue 12: the peers beside ours at 1 KiB, 64 KiB and 1 MiB.
+  peers: ['go', 'nginx', 'no-jwt', 'jwt-warm', '64k', 'jwt-64k', '1m', 'jwt-1m'],
 }

@@ -92,7 +92,8 @@ export function printTable(report: Report): void {
     console.log(
       `memory: RSS ${show(memory.rssMB)} MB with the sessions cached (${show(memory.baselineRssMB)} MB before), ` +
         `${show(memory.bytesPerEntry)} bytes per entry; live heap after a full GC ${show(memory.heapMB)} MB, ` +
-        `${show(memory.heapBytesPerEntry)} bytes per entry; filled in ${show(memory.seconds, 1)} s, ${show(memory.errors)} errors`,
+        `${show(memory.heapBytesPerEntry)} bytes per entry; tokens of ${show(memory.tokenBytes)} bytes: RSS ${show(memory.bytesPerTokenByte, 2)}× the token per entry; ` +
+        `filled in ${show(memory.seconds, 1)} s, ${show(memory.errors)} errors`,
     )
   }
   console.log('\n| target | value | bound | met |\n|---|---:|---:|---|')

@@ -8,9 +8,11 @@
  * speaks HTTP/1.1 only. Latencies are taken from each response in fractional ms (autocannon's own
  * histogram keeps whole ms).
  */
+import { execFile } from 'node:child_process'
 import http2 from 'node:http2'
 import net from 'node:net'
 import autocannon from 'autocannon'
+import { promisify } from 'node:util'
 import { Pool } from 'undici'
 import { percentile } from '../lib/cli-process.js'
 import { SESSION_COOKIE, type H2Load, type HttpLoad, type Load, type LoadResult } from '../lib/load.js'
@@ -155,9 +157,32 @@ async function runClosedLoop(load: HttpLoad): Promise<LoadResult> {
   return summary(latencies, seconds, errors)
 }
 
+/** wrk's latency figures (`50%   21.10ms`) in ms. */
+const WRK_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
+function wrkMs(output: string, label: string): number {
+  const match = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s|m)$`, 'm').exec(output)
+  if (match === null) throw new Error(`wrk printed no ${label} latency: ${output}`)
+  return Math.round(Number(match[1]) * WRK_UNITS[match[2]!]! * 1000) / 1000
+}
+
+/** One wrk run (one thread, `connections` keep-alive connections, `seconds`), its figures read from its report. */
+async function runWrk(load: HttpLoad): Promise<LoadResult> {
+  const seconds = load.seconds ?? 5
+  const cookie = cookieFor(load, 0)
+  const args = ['-t1', `-c${load.connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', ...(cookie === undefined ? [] : ['-H', `Cookie: ${cookie}`]), load.url]
+  const began = performance.now()
+  const { stdout } = await promisify(execFile)('wrk', args, { timeout: (seconds + 30) * 1000 })
+  const elapsed = (performance.now() - began) / 1000
+  const requests = Number(/^\s*(\d+) requests in/m.exec(stdout)?.[1] ?? Number.NaN)
+  const count = (pattern: RegExp) => [...stdout.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0)
+  const errors = count(/Non-2xx or 3xx responses: (\d+)/g) + count(/(?:connect|read|write|timeout) (\d+)/g)
+  return { requests, seconds: elapsed, rps: Math.round((requests - errors) / seconds), p50: wrkMs(stdout, '50%'), p99: wrkMs(stdout, '99%'), errors }
+}
+
 function runHttp(load: HttpLoad): Promise<LoadResult> {
   if (load.reconnect === true) return runReconnecting(load)
   if (load.client === 'undici') return runClosedLoop(load)
+  if (load.client === 'wrk') return runWrk(load)
   if (load.rate !== undefined) return runPaced(load)
   let next = 0
   const options: autocannon.Options = {

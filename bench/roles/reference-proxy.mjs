@@ -3,6 +3,7 @@
 // top. Plain JavaScript, so no loader runs beside it. Usage (from the bench): node
 // reference-proxy.mjs <origin>; reports its port over IPC.
 import http from 'node:http'
+import { pipeline } from 'node:stream'
 import { Pool } from 'undici'
 
 const pool = new Pool(process.argv[2], { connections: 128, pipelining: 1, keepAliveTimeout: 4_000 })
@@ -25,7 +26,9 @@ const server = http.createServer(async (req, res) => {
       body: hasBody ? req : null,
     })
     res.writeHead(upstream.statusCode, endToEnd(upstream.headers))
-    upstream.body.on('error', () => res.destroy()).pipe(res)
+    // pipeline, not pipe: a client leaving mid-body must end the upstream request too, or its
+    // connection stays taken and the pool runs dry after 128 such clients.
+    pipeline(upstream.body, res, () => {})
   } catch {
     if (res.headersSent) res.destroy()
     else res.writeHead(502).end()

@@ -1,0 +1,3 @@
+module ory-proxy/bench/go-proxy
+
+go 1.19
