@@ -15,6 +15,14 @@ import { upgradeListener, type Tunnels } from './tunnel.js'
 const CHECK_INTERVAL_MS = 250
 
 /**
+ * How much of a response may wait in a client socket's buffer before `write` says stop (Node's
+ * default: 16 KiB). An upstream read is up to 64 KiB, so with the default every large chunk paused
+ * the upstream and waited for a drain; 256 KiB lets a few chunks queue while the kernel takes them.
+ * Still bounded per connection: a slow client holds at most this plus one chunk.
+ */
+const CLIENT_HIGH_WATER_MARK = 256 * 1024
+
+/**
  * HTTP/2 limits (checklist d5). Node's default of 2^32-1 concurrent streams is what Rapid Reset
  * style floods feed on; 100 is what browsers and nginx use. The rest are Node's defaults, explicit.
  */
@@ -79,7 +87,7 @@ export function createFront(
     server = h2 = secure
     closeSilent = silentTlsCloser(secure, sockets)
   } else {
-    const plain = http.createServer()
+    const plain = http.createServer({ highWaterMark: CLIENT_HIGH_WATER_MARK })
     const h2c = http2.createServer(H2_OPTIONS)
     server = plain
     h2 = h2c
