@@ -91,9 +91,10 @@ export function printTable(report: Report): void {
   const memory = results.memory?.median
   if (memory !== undefined) {
     console.log(
-      `memory: RSS ${show(memory.rssMB)} MB with the sessions cached (${show(memory.baselineRssMB)} MB before), ` +
-        `${show(memory.bytesPerEntry)} bytes per entry; live heap after a full GC ${show(memory.heapMB)} MB, ` +
-        `${show(memory.heapBytesPerEntry)} bytes per entry; tokens of ${show(memory.tokenBytes)} bytes: RSS ${show(memory.bytesPerTokenByte, 2)}× the token per entry; ` +
+      `memory: RSS ${show(memory.rssMB)} MB right after caching the sessions (${show(memory.baselineRssMB)} MB before), ` +
+        `${show(memory.bytesPerEntry)} bytes per entry (${show(memory.fillBytesPerTokenByte, 2)}× the token); settled (${show(memory.settleSeconds)} s later) ` +
+        `${show(memory.settledRssMB)} MB, ${show(memory.settledBytesPerEntry)} bytes per entry, ${show(memory.bytesPerTokenByte, 2)}× the token of ` +
+        `${show(memory.tokenBytes)} bytes; live heap after a full GC ${show(memory.heapMB)} MB, ${show(memory.heapBytesPerEntry)} bytes per entry; ` +
         `filled in ${show(memory.seconds, 1)} s, ${show(memory.errors)} errors`,
     )
   }

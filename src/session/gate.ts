@@ -13,7 +13,7 @@ import { credentialSecretOf, type SigningKey } from './keys.js'
 import { ALONE, type SharedSessionLevel } from './shared-level.js'
 import { SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
-import { TtlCache } from './ttl-cache.js'
+import { SessionCache } from './session-cache.js'
 import { WhoamiClient, type ActiveSession, type CallContext } from './whoami.js'
 
 /** ory proxy signs tokens valid for 60 s. */
@@ -66,7 +66,7 @@ export interface SessionGateOptions {
 export class OrySessionGate implements SessionGate {
   readonly jwks: JwksDocument
   readonly #keys: CredentialKeys
-  readonly #cache: TtlCache<CachedAnswer> | undefined
+  readonly #cache: SessionCache | undefined
   readonly #shared: SharedSessionLevel | undefined
   /** The level handed over, closed with the gate even when the cache is off and it goes unused. */
   readonly #level: SharedSessionLevel | undefined
@@ -88,7 +88,7 @@ export class OrySessionGate implements SessionGate {
     this.#ttlMs = options.cacheTtlMs ?? DEFAULTS.sessionCacheTtlMs
     this.#cache =
       this.#ttlMs > 0
-        ? new TtlCache(
+        ? new SessionCache(
             options.cacheSize ?? DEFAULTS.sessionCacheSize,
             events === undefined ? undefined : (reason) => events.sessionsEvicted(reason, 1),
           )
@@ -127,15 +127,16 @@ export class OrySessionGate implements SessionGate {
     if (credentials === undefined) return undefined
     const key = this.#keys.keyOf(credentials)
     const now = Date.now()
-    const cached = this.#cache?.get(key, now)
+    const cache = this.#cache
+    const cached = cache?.get(key, now)
     if (cached !== undefined) {
       if (now < cached.renewAt) {
         if (trace !== undefined) trace.session = 'hit'
-        return cached.authorization
+        return cache!.authorizationOf(cached)
       }
       if (cached.renewal !== undefined) {
         const waiting = this.#flights.has(key)
-        const renewed = this.#flights.run(key, () => this.#renew(key, cached))
+        const renewed = this.#flights.run(key, () => this.#renew(key, cache!.answerOf(cached)))
         if (now + this.#renewBesideMinMs > cached.tokenExpiresAt) {
           if (trace !== undefined) trace.session = waiting ? 'shared' : 'renew'
           return renewed
@@ -143,7 +144,7 @@ export class OrySessionGate implements SessionGate {
         // The cached token is still sent: the request itself waits for nothing.
         if (trace !== undefined) trace.session = 'hit'
         renewed.catch(() => {})
-        return cached.authorization
+        return cache!.authorizationOf(cached)
       }
     }
     if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'miss'

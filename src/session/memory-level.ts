@@ -1,6 +1,6 @@
 import { ALONE, type Claim, type SharedSessionLevel } from './shared-level.js'
 import type { CachedAnswer } from './cached-answer.js'
-import { TtlCache } from './ttl-cache.js'
+import { SessionCache } from './session-cache.js'
 
 type Waiter = (claim: Claim) => void
 
@@ -12,21 +12,21 @@ interface Flight {
 
 /**
  * The shared level kept in one process's memory: the cluster primary holds one for all its
- * workers. Entries in a TTL-LRU as bounded as a worker's own; a flight per key being asked about,
+ * workers. Entries in a TTL-LRU as bounded as a worker's own, tokens outside the JS heap as there; a flight per key being asked about,
  * so concurrent claims anywhere make one leader and the rest wait for its `fill`.
  */
 export class MemorySessionLevel implements SharedSessionLevel {
-  readonly #entries: TtlCache<CachedAnswer>
+  readonly #entries: SessionCache
   readonly #flights = new Map<string, Flight>()
   #leases = 0
 
   constructor(capacity: number) {
-    this.#entries = new TtlCache(capacity)
+    this.#entries = new SessionCache(capacity)
   }
 
   claim(key: string, waitMs: number): Promise<Claim> {
-    const answer = this.#entries.get(key, Date.now())
-    if (answer !== undefined) return Promise.resolve({ kind: 'answer', answer })
+    const stored = this.#entries.get(key, Date.now())
+    if (stored !== undefined) return Promise.resolve({ kind: 'answer', answer: this.#entries.answerOf(stored) })
     const flight = this.#flights.get(key)
     if (flight === undefined) {
       const lease = String(++this.#leases)
@@ -48,7 +48,8 @@ export class MemorySessionLevel implements SharedSessionLevel {
   }
 
   peek(key: string): Promise<CachedAnswer | undefined> {
-    return Promise.resolve(this.#entries.get(key, Date.now()))
+    const stored = this.#entries.get(key, Date.now())
+    return Promise.resolve(stored === undefined ? undefined : this.#entries.answerOf(stored))
   }
 
   fill(key: string, answer: CachedAnswer, lease: string | undefined): void {

@@ -17,14 +17,17 @@ export interface Expiring {
  */
 export class TtlCache<V extends Expiring> {
   readonly #lru: LRUCacheWithDelete<string, V>
-  readonly #capacity: number
   readonly #onEvicted: ((reason: 'capacity' | 'expired') => void) | undefined
+  readonly #onRemoved: ((value: V) => void) | undefined
 
-  /** `onEvicted` hears of entries the cache drops by itself (for the metrics). */
-  constructor(capacity: number, onEvicted?: (reason: 'capacity' | 'expired') => void) {
+  /**
+   * `onEvicted` hears of entries the cache drops by itself (for the metrics); `onRemoved` gets
+   * every value that leaves, however (expired, pushed out, replaced, deleted), to free what it holds.
+   */
+  constructor(capacity: number, onEvicted?: (reason: 'capacity' | 'expired') => void, onRemoved?: (value: V) => void) {
     this.#lru = new LRU<string, V>(capacity)
-    this.#capacity = capacity
     this.#onEvicted = onEvicted
+    this.#onRemoved = onRemoved
   }
 
   /** The live value for `key` at `now`, or undefined (an expired one is dropped). */
@@ -33,22 +36,26 @@ export class TtlCache<V extends Expiring> {
     if (value === undefined) return undefined
     if (value.expiresAt > now) return value
     this.#lru.delete(key)
+    this.#onRemoved?.(value)
     this.#onEvicted?.('expired')
     return undefined
   }
 
   /** Stores `value` until its `expiresAt`; the least recently used entry goes when full. */
   set(key: string, value: V): void {
-    const lru = this.#lru
-    // A new key in a full cache pushes the least recently used one out.
-    const evicts = this.#onEvicted !== undefined && lru.size === this.#capacity && !lru.has(key)
-    lru.set(key, value)
-    if (evicts) this.#onEvicted!('capacity')
+    // A new key in a full cache pushes the least recently used one out; a known key's value is replaced.
+    const out = this.#lru.setpop(key, value)
+    if (out === null) return
+    this.#onRemoved?.(out.value)
+    if (out.evicted) this.#onEvicted?.('capacity')
   }
 
   /** Removes `key`; says whether it was there. */
   delete(key: string): boolean {
-    return this.#lru.delete(key)
+    const value = this.#lru.remove(key, undefined)
+    if (value === undefined) return false
+    this.#onRemoved?.(value)
+    return true
   }
 
   get size(): number {
