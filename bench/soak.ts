@@ -4,7 +4,9 @@
  *   1. 200 keep-alive connections for 60 s, 100 sessions, warm cache;
  *   2. 10,000 distinct sessions churning through a 1,000-entry cache for 60 s (nearly every
  *      request a whoami call and a signature), 200 connections, after 20 s of the same as warm-up
- *      (V8 and the allocator take about 40 s of churn to reach their working size).
+ *      (V8 and the allocator take about 40 s of churn to reach their working size);
+ *   3. 64 KiB responses through `--no-jwt` for 10 minutes (`--large-minutes`), 50 connections
+ *      through wrk, after 20 s of the same (issue 12: the V8 settings and client buffers for large bodies).
  * Each phase must end with zero errors and zero non-2xx answers; the proxy's RSS, sampled every
  * second, must stay within 50 MB of its size after the warm-up and be flat over the last 30 s
  * (least-squares slope under 0.5 MB/s: V8 keeps growing its spaces slowly under load, a leak of
@@ -12,8 +14,10 @@
  * must end within 10 MB of where it started, the direct sign of a leak. Exits 1 when a check fails.
  */
 import { loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
 import { startQuiet } from './lib/cli-process.js'
 import type { HttpLoad, LoadResult } from './lib/load.js'
+import { ensurePeers } from './lib/peers.js'
 import { createProbe } from './lib/probe.js'
 import { rssBytes } from './lib/procfs.js'
 import { startRole, type Role } from './lib/roles.js'
@@ -24,10 +28,14 @@ const GROWTH_LIMIT_MB = 50
 const SLOPE_LIMIT_MB_PER_S = 0.5
 const PLATEAU_WINDOW = 30
 const HEAP_GROWTH_LIMIT_MB = 10
+/** How long the large-body phase runs (`--large-minutes`). */
+const LARGE_MINUTES = Number(parseArgs({ options: { 'large-minutes': { type: 'string', default: '10' } } }).values['large-minutes'])
 
 interface Phase {
   readonly name: string
   readonly flags: readonly string[]
+  /** The origin's path the load asks for (default `/`, 1 KiB). */
+  readonly path?: string
   readonly warmUp: Omit<HttpLoad, 'url'>
   readonly load: Omit<HttpLoad, 'url'>
 }
@@ -44,6 +52,14 @@ const PHASES: readonly Phase[] = [
     flags: ['--session-cache-size', '1000'],
     warmUp: { kind: 'http', connections: CONNECTIONS, seconds: 20, sessions: 10_000 },
     load: { kind: 'http', connections: CONNECTIONS, seconds: 60, sessions: 10_000 },
+  },
+  {
+    // Issue 12: what RSS a proxy passing large bodies settles at, with its V8 settings and 256 KiB client buffers.
+    name: `64 KiB responses through --no-jwt, 50 connections (wrk), ${LARGE_MINUTES} minutes`,
+    flags: ['--no-jwt'],
+    path: '/64k',
+    warmUp: { kind: 'http', client: 'wrk', connections: 50, seconds: 20 },
+    load: { kind: 'http', client: 'wrk', connections: 50, seconds: LARGE_MINUTES * 60 },
   },
 ]
 
@@ -65,13 +81,13 @@ async function runPhase(client: Role, origin: string, ory: string, phase: Phase)
   const probe = createProbe(`soak-${PHASES.indexOf(phase)}`, true)
   const proxy = await startQuiet([origin, '--sdk-url', ory, ...phase.flags], probe.options)
   try {
-    const url = `http://127.0.0.1:${proxy.port}/`
+    const url = `http://127.0.0.1:${proxy.port}${phase.path ?? '/'}`
     await client.ask({ ...phase.warmUp, url }, 120_000)
     const heapBefore = (await probe.read(proxy.pid)).heapUsed! / MB
     const baseline = rssBytes(proxy.pid) / MB
     const samples: number[] = []
     const sampler = setInterval(() => samples.push(rssBytes(proxy.pid) / MB), 1_000)
-    const answer = await client.ask<{ results?: LoadResult[]; error?: string }>({ ...phase.load, url }, 300_000)
+    const answer = await client.ask<{ results?: LoadResult[]; error?: string }>({ ...phase.load, url }, ((phase.load.seconds ?? 60) + 120) * 1_000)
     clearInterval(sampler)
     if (answer.error !== undefined) return [`the client failed: ${answer.error}`]
     const heapAfter = (await probe.read(proxy.pid)).heapUsed! / MB
@@ -96,6 +112,7 @@ async function runPhase(client: Role, origin: string, ory: string, phase: Phase)
 }
 
 console.log(`soak: load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`)
+ensurePeers()
 const origin = await startRole('origin.ts')
 const ory = await startRole('ory.ts')
 const client = await startRole('client.ts')

@@ -3,7 +3,6 @@
 // top. Plain JavaScript, so no loader runs beside it. Usage (from the bench): node
 // reference-proxy.mjs <origin>; reports its port over IPC.
 import http from 'node:http'
-import { pipeline } from 'node:stream'
 import { Pool } from 'undici'
 
 const pool = new Pool(process.argv[2], { connections: 128, pipelining: 1, keepAliveTimeout: 4_000 })
@@ -26,9 +25,13 @@ const server = http.createServer(async (req, res) => {
       body: hasBody ? req : null,
     })
     res.writeHead(upstream.statusCode, endToEnd(upstream.headers))
-    // pipeline, not pipe: a client leaving mid-body must end the upstream request too, or its
-    // connection stays taken and the pool runs dry after 128 such clients.
-    pipeline(upstream.body, res, () => {})
+    // pipe, and the upstream body ended by hand when the client leaves mid-body (or its connection
+    // stays taken and the pool runs dry). stream.pipeline does both but cost 134 µs a 1 KiB request
+    // here against pipe's 52 µs: no minimal pass-through would pay that.
+    upstream.body.on('error', () => res.destroy()).pipe(res)
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.body.destroy()
+    })
   } catch {
     if (res.headersSent) res.destroy()
     else res.writeHead(502).end()

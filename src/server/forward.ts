@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { ERROR_STATUS, type ProxyError, type ProxyErrorCode } from '../errors.js'
@@ -108,6 +109,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | undefined = undefined
   #buffered = 0
   #draining = false
+  /** The client socket was corked for this turn of the event loop (HTTP/1.1, first chunk). */
+  #corked = false
   #settled = false
   /** Set while a retry is still allowed: the pool and options to send the request with again. */
   #retryPool: Dispatcher | undefined = undefined
@@ -187,6 +190,18 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     const res = this.#res
     if (clientGone(res)) return false
+    if (!this.#corked && !('stream' in res)) {
+      // The head and every chunk read in this turn of the event loop leave in one writev: at 64 KiB,
+      // one send to the client a response instead of two (the head with its first chunk, then the
+      // rest of the 64 KiB read), 1.99 -> 1.00 writev a request. Nothing waits past this turn:
+      // the socket is uncorked on setImmediate, whether or not the response ended.
+      this.#corked = true
+      const socket = res.socket
+      if (socket !== null) {
+        socket.cork()
+        setImmediate(uncorkLater, socket)
+      }
+    }
     if ((res as ServerResponse).write(chunk)) return true
     if (!this.#draining) {
       this.#draining = true
@@ -343,6 +358,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     res[kHandler] = undefined
     return true
   }
+}
+
+/** Uncorks the socket a response corked (the response may have let go of it by now). */
+function uncorkLater(socket: Socket): void {
+  if (!socket.destroyed && socket.writableCorked > 0) socket.uncork()
 }
 
 function onClientClose(this: TrackedResponse): void {
