@@ -67,4 +67,9 @@ export class SessionCache {
   get size(): number {
     return this.#entries.size
   }
+
+  /** Bytes of the slab's token pages, outside the JS heap (kept once made, freed slots reused): for metrics. */
+  get tokenBytes(): number {
+    return this.#slab.bytes
+  }
 }
