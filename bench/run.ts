@@ -98,8 +98,11 @@ interface Target {
 }
 
 async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
-  if (kind === 'reference' || kind === 'go' || kind === 'nginx') {
-    const peer = kind === 'reference' ? await startRole('reference-proxy.mjs', [origin]) : await (kind === 'go' ? startGoProxy : startNginx)(origin)
+  if (kind === 'reference' || kind === 'dispatch' || kind === 'go' || kind === 'nginx') {
+    const peer =
+      kind === 'reference' || kind === 'dispatch'
+        ? await startRole(`${kind}-proxy.mjs`, [origin])
+        : await (kind === 'go' ? startGoProxy : startNginx)(origin)
     return { base: `http://127.0.0.1:${peer.port}`, port: peer.port, pid: peer.pid, probe: undefined, stop: () => peer.stop() }
   }
   const probe = PROBED.has(kind) ? createProbe(kind) : undefined

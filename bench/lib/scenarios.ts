@@ -3,6 +3,7 @@ import type { Load } from './load.js'
 /** The proxies a scenario can run against; each is started once and shared by the scenarios naming it. */
 export type ProxyKind =
   | 'reference'
+  | 'dispatch'
   | 'go'
   | 'nginx'
   | 'no-jwt'
@@ -16,8 +17,8 @@ export type ProxyKind =
   | 'jwt-metrics'
   | 'no-jwt-log'
 
-/** Proxies that are programs of their own, not ory-proxy: the minimal Node pass-through and the peers (bench/lib/peers.ts). */
-export type OtherProxy = 'reference' | 'go' | 'nginx'
+/** Proxies that are programs of their own, not ory-proxy: the minimal Node pass-throughs and the peers (bench/lib/peers.ts). */
+export type OtherProxy = 'reference' | 'dispatch' | 'go' | 'nginx'
 
 /** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`). */
 export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, OtherProxy>, readonly string[]>> = {
@@ -119,8 +120,16 @@ function bySize(size: string, suffix: string, path: string, direct: string, ours
   if (suffix === '') return all
   return [
     { id: `reference${suffix}`, title: `minimal pass-through proxy, ${size}`, proxy: 'reference', load: httpLoad(path, client), baseline: direct },
+    { id: `dispatch${suffix}`, title: `minimal dispatch pass-through (the floor of node:http + undici), ${size}`, proxy: 'dispatch', load: httpLoad(path, client), baseline: direct },
     ...all,
-    { id: ours, title: `${size} responses, --no-jwt`, proxy: 'no-jwt', load: httpLoad(path, client), baseline: direct, needs: [`reference${suffix}`, ...peers] },
+    {
+      id: ours,
+      title: `${size} responses, --no-jwt`,
+      proxy: 'no-jwt',
+      load: httpLoad(path, client),
+      baseline: direct,
+      needs: [`reference${suffix}`, `dispatch${suffix}`, ...peers],
+    },
     {
       id: jwt,
       title: `${size} responses, JWT, one session, warm cache`,

@@ -1,0 +1,53 @@
+// The floor of our stack for large bodies: node:http in front of one undici Pool driven through
+// `dispatch` (no stream objects per response, issue 12's study), with the proxy's own V8 settings
+// and 256 KiB client buffers, and no feature of ory-proxy. What the reference pass-through is for
+// small responses, this is for 64 KiB and 1 MiB ones. Usage (from the bench): node
+// dispatch-proxy.mjs <origin>; reports its port over IPC.
+import http from 'node:http'
+import { Pool } from 'undici'
+
+const pool = new Pool(process.argv[2], { connections: 128, pipelining: 1, keepAliveTimeout: 4_000 })
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'expect'])
+
+function endToEnd(headers) {
+  const kept = {}
+  for (const name in headers) if (!HOP.has(name)) kept[name] = headers[name]
+  return kept
+}
+
+/** Writes one upstream response to the client, pausing the upstream while the client's buffer is full. */
+class PassThrough {
+  constructor(res) {
+    this.res = res
+    this.controller = undefined
+    res.on('drain', () => this.controller?.resume())
+    // A client gone mid-body ends the upstream request, or its connection stays taken.
+    res.on('close', () => {
+      if (!res.writableFinished) this.controller?.abort(new Error('client gone'))
+    })
+  }
+  onRequestStart(controller) {
+    this.controller = controller
+  }
+  onResponseStart(_controller, status, headers) {
+    this.res.writeHead(status, endToEnd(headers))
+  }
+  onResponseData(controller, chunk) {
+    if (!this.res.write(chunk)) controller.pause()
+  }
+  onResponseEnd() {
+    this.res.end()
+  }
+  onResponseError() {
+    if (this.res.headersSent) this.res.destroy()
+    else this.res.writeHead(502).end()
+  }
+}
+
+const server = http.createServer({ highWaterMark: 256 * 1024 }, (req, res) => {
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+  pool.dispatch({ path: req.url, method: req.method, headers: endToEnd(req.headers), body: hasBody ? req : null }, new PassThrough(res))
+})
+
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
+process.on('disconnect', () => process.exit(0))
