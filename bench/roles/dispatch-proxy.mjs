@@ -20,14 +20,18 @@ class PassThrough {
   constructor(res) {
     this.res = res
     this.controller = undefined
+    this.gone = false
     res.on('drain', () => this.controller?.resume())
-    // A client gone mid-body ends the upstream request, or its connection stays taken.
+    // A client gone (before the answer or mid-body) ends the upstream request, or its connection stays taken.
     res.on('close', () => {
-      if (!res.writableFinished) this.controller?.abort(new Error('client gone'))
+      if (res.writableFinished) return
+      this.gone = true
+      this.controller?.abort(new Error('client gone'))
     })
   }
   onRequestStart(controller) {
     this.controller = controller
+    if (this.gone) controller.abort(new Error('client gone'))
   }
   onResponseStart(_controller, status, headers) {
     this.res.writeHead(status, endToEnd(headers))
