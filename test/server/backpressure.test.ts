@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test, type TestContext } from 'node:test'
 import { Client } from 'undici'
@@ -268,7 +269,9 @@ test('upload: an app that reads nothing stops a 256 MiB upload at the client wit
   }
   const client = new Client(proxy.url)
   t.after(() => client.destroy())
-  const response = client.request({ path: '/upload', method: 'POST', body: body(), headers: { 'content-length': String(TOTAL) } })
+  // A byte stream reading one chunk ahead (Readable.from's default object mode would read 16 ahead).
+  const upload = Readable.from(body(), { objectMode: false, highWaterMark: CHUNK.length })
+  const response = client.request({ path: '/upload', method: 'POST', body: upload, headers: { 'content-length': String(TOTAL) } })
   // Awaited below; a failure before that must not also surface as an unhandled rejection.
   response.catch(() => {})
   await app.uploadArrived
