@@ -3,17 +3,7 @@
 // and 256 KiB client buffers, and no feature of ory-proxy. What the reference pass-through is for
 // small responses, this is for 64 KiB and 1 MiB ones. Usage (from the bench): node
 // dispatch-proxy.mjs <origin>; reports its port over IPC.
-import http from 'node:http'
-import { Pool } from 'undici'
-
-const pool = new Pool(process.argv[2], { connections: 128, pipelining: 1, keepAliveTimeout: 4_000 })
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'expect'])
-
-function endToEnd(headers) {
-  const kept = {}
-  for (const name in headers) if (!HOP.has(name)) kept[name] = headers[name]
-  return kept
-}
+import { endToEnd, hasBody, pool, serve } from './lib/pass-through.mjs'
 
 /** Writes one upstream response to the client, pausing the upstream while the client's buffer is full. */
 class PassThrough {
@@ -48,10 +38,6 @@ class PassThrough {
   }
 }
 
-const server = http.createServer({ highWaterMark: 256 * 1024 }, (req, res) => {
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-  pool.dispatch({ path: req.url, method: req.method, headers: endToEnd(req.headers), body: hasBody ? req : null }, new PassThrough(res))
+serve({ highWaterMark: 256 * 1024 }, (req, res) => {
+  pool.dispatch({ path: req.url, method: req.method, headers: endToEnd(req.headers), body: hasBody(req) ? req : null }, new PassThrough(res))
 })
-
-server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
-process.on('disconnect', () => process.exit(0))
