@@ -158,8 +158,11 @@ test('keep-alive connections all on one worker are shared out between the worker
   } finally {
     process.kill(asleep!, 'SIGCONT')
   }
+  // All on the awake worker: the stopped one accepted none. (The awake one may have begun shedding
+  // already, its last report of the other being 0: then fewer than 40 are open, all of them its.)
   const before = connectionsPerProcess([asleep!, awake!], running.port)
-  assert.deepEqual([before.get(asleep!), before.get(awake!)], [0, 40])
+  assert.equal(before.get(asleep!), 0)
+  assert.ok(before.get(awake!)! > 0, `the awake worker holds the connections: ${before.get(awake!)}`)
   // A bounded closed loop, each connection kept alive: the busy worker asks its excess to reconnect.
   assert.equal(await load(3_000), 0, 'shedding closes connections between requests only')
   const held = [...connectionsPerProcess([asleep!, awake!], running.port).values()]
