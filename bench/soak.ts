@@ -6,9 +6,9 @@
  *      request a whoami call and a signature), 200 connections, after 20 s of the same as warm-up
  *      (V8 and the allocator take about 40 s of churn to reach their working size);
  *   3. 64 KiB responses through `--no-jwt` for 10 minutes (`--large-minutes`), 50 connections
- *      through wrk, after 20 s of the same (issue 12: the V8 settings and client buffers for large bodies).
+ *      through wrk, after 20 s of the same (issue 12: the heap floor and client buffers for large bodies).
  * Each phase must end with zero errors and zero non-2xx answers; the proxy's RSS, sampled every
- * second, must stay within 50 MB + V8's initial old generation (128 MB) of its size after the
+ * second, must stay within 50 MB + the heap floor (128 MB) of its size after the
  * warm-up and, once past that allowance, be flat over the last 30 s (least-squares slope under
  * 0.5 MB/s: V8 keeps growing its spaces slowly under load, a leak of even 100 bytes a request at
  * these rates would show several MB/s); the live heap after a full GC (bench/probes/probe.mjs)
@@ -22,7 +22,7 @@ import { ensurePeers } from './lib/peers.js'
 import { createProbe } from './lib/probe.js'
 import { rssBytes } from './lib/procfs.js'
 import { startRole, type Role } from './lib/roles.js'
-import { NODE_FLAGS } from '../src/node-flags.js'
+import { HEAP_FLOOR_BYTES } from '../src/heap-floor.js'
 
 const MB = 1024 * 1024
 const CONNECTIONS = 200
@@ -31,11 +31,11 @@ const SLOPE_LIMIT_MB_PER_S = 0.5
 const PLATEAU_WINDOW = 30
 const HEAP_GROWTH_LIMIT_MB = 10
 /**
- * The old generation V8 may fill before its first full collection (`--initial-old-space-size`,
- * src/node-flags.ts): RSS may grow by that much with nothing leaking, and a rise is only news
- * once it is past (by then V8 collects, and a proxy that does not leak stays flat).
+ * The heap V8 may fill before a full collection (src/heap-floor.ts): RSS may grow by that much
+ * with nothing leaking, and a rise is only news once it is past (by then V8 collects, and a proxy
+ * that does not leak stays flat).
  */
-const INITIAL_OLD_SPACE_MB = Number(/^--initial-old-space-size=(\d+)$/.exec(NODE_FLAGS.find((flag) => flag.startsWith('--initial-old-space-size=')) ?? '')?.[1] ?? 0)
+const HEAP_FLOOR_MB = HEAP_FLOOR_BYTES / MB
 /** How long the large-body phase runs (`--large-minutes`). */
 const LARGE_MINUTES = Number(parseArgs({ options: { 'large-minutes': { type: 'string', default: '10' } } }).values['large-minutes'])
 
@@ -110,11 +110,11 @@ async function runPhase(client: Role, origin: string, ory: string, phase: Phase)
     )
     const failures: string[] = []
     if (result.errors > 0) failures.push(`${result.errors} errors or non-2xx answers`)
-    const growthLimit = GROWTH_LIMIT_MB + INITIAL_OLD_SPACE_MB
+    const growthLimit = GROWTH_LIMIT_MB + HEAP_FLOOR_MB
     if (peak - baseline > growthLimit) failures.push(`RSS grew ${(peak - baseline).toFixed(0)} MB (limit ${growthLimit})`)
     if (heapAfter - heapBefore > HEAP_GROWTH_LIMIT_MB) failures.push(`live heap grew ${(heapAfter - heapBefore).toFixed(1)} MB`)
-    if (tailSlope > SLOPE_LIMIT_MB_PER_S && peak - baseline > INITIAL_OLD_SPACE_MB) {
-      failures.push(`RSS still rising at ${tailSlope.toFixed(3)} MB/s over the last ${tail.length} s, past V8's initial old generation`)
+    if (tailSlope > SLOPE_LIMIT_MB_PER_S && peak - baseline > HEAP_FLOOR_MB) {
+      failures.push(`RSS still rising at ${tailSlope.toFixed(3)} MB/s over the last ${tail.length} s, past the heap floor`)
     }
     return failures.map((failure) => `${phase.name}: ${failure}`)
   } finally {

@@ -1,9 +1,6 @@
-#!/usr/bin/env -S node --initial-old-space-size=128
-// The V8 flags on the line above are src/node-flags.ts's NODE_FLAGS (a test keeps them equal). A
-// launch without them (`node bin/run.js start`, an `env` without -S) is relaunched with them.
-import { relaunchWithNodeFlags } from '../dist/cli/relaunch.js'
+#!/usr/bin/env node
+// oclif's `execute` alone, not its index: the index also loads every other part of oclif and
+// semver (for a Node version warning), 10-25 ms of every start.
+import { execute } from '@oclif/core/execute'
 
-if (!relaunchWithNodeFlags()) {
-  const { execute } = await import('@oclif/core')
-  await execute({ dir: import.meta.url })
-}
+await execute({ dir: import.meta.url })

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { NODE_FLAGS } from '../../src/node-flags.js'
 import { freePort } from '../../test/helpers/upstream.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -18,7 +17,7 @@ export interface StartedCli {
 export interface QuietOptions {
   /** Another package root's `bin/run.js` (A/B comparisons); default this one's. */
   readonly bin?: string
-  /** Node flags before `bin/run.js` (`--import <probe>`, `--cpu-prof`), after this build's NODE_FLAGS. */
+  /** Node flags before `bin/run.js` (`--import <probe>`, `--cpu-prof`). */
   readonly nodeArgs?: readonly string[]
   /** Added to this process's environment. */
   readonly env?: Readonly<Record<string, string>>
@@ -33,9 +32,7 @@ export interface QuietOptions {
 export async function startQuiet(args: readonly string[], options: QuietOptions = {}): Promise<StartedCli> {
   const port = await freePort()
   const quiet = options.quiet ?? true
-  // This build as bin/run.js's shebang (or `npm start`) launches it: with its V8 flags, so it is not relaunched.
-  const flags = options.bin === undefined ? NODE_FLAGS : []
-  const argv = [...flags, ...(options.nodeArgs ?? []), options.bin ?? BIN, 'start', ...args, '--port', String(port), ...(quiet ? ['-q'] : [])]
+  const argv = [...(options.nodeArgs ?? []), options.bin ?? BIN, 'start', ...args, '--port', String(port), ...(quiet ? ['-q'] : [])]
   return spawnReady(argv, port, options.env, quiet ? 'ready' : 'listening on port')
 }
 

@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { NODE_FLAGS } from '../../src/node-flags.js'
 
 /** A bench role running as its own process, talked to over IPC. */
 export interface Role {
@@ -34,8 +33,7 @@ function nextMessage<T>(child: ChildProcess, timeoutMs: number, what: string): P
 export async function startRole(file: string, args: readonly string[] = []): Promise<Role> {
   const path = fileURLToPath(new URL(`../roles/${file}`, import.meta.url))
   const child = fork(path, args, {
-    // The reference pass-through runs on the same V8 settings as the proxy: the same stack's floor.
-    execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [...NODE_FLAGS],
+    execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

@@ -1,7 +1,6 @@
 import http from 'node:http'
 import { join } from 'node:path'
 import { freePort } from '../../test/helpers/upstream.js'
-import { NODE_FLAGS } from '../../src/node-flags.js'
 import { BIN, spawnReady } from './cli-process.js'
 import { SESSION_COOKIE } from './load.js'
 import type { Figures } from './stats.js'
@@ -39,16 +38,12 @@ async function timeToFirstResponse(argv: (port: number) => string[]): Promise<nu
  * Start-up, spawn to first proxied response, interleaved so load from elsewhere falls on all
  * alike: a bare `node -e` server, `ory-proxy --workers 1 --no-jwt`, and JWT mode (whose first
  * response also waits for one whoami call and one signature), and the same two with `--workers 2`
- * (the primary, then both workers ready), and `node bin/run.js --no-jwt` (relaunched with the V8
- * flags: one node start more). Given `before` (another build's package root, e.g. a
+ * (the primary, then both workers ready). Given `before` (another build's package root, e.g. a
  * worktree of an earlier commit), its CLI is timed beside ours with the same flags (no
  * `--workers`, which it may not know), the two alternating in order from run to run.
  */
 export async function measureStartup(origin: string, ory: string, runs: number, before?: string): Promise<Figures[]> {
-  // Ours as its shebang, `npm start` or a global install launch it (with its V8 flags); another
-  // build as it was launched then; and `node bin/run.js`, which relaunches itself with the flags.
   const proxy = (extra: string[], bin = BIN) => (port: number) => [
-    ...(bin === BIN ? NODE_FLAGS : []),
     bin,
     'start',
     origin,
@@ -59,7 +54,6 @@ export async function measureStartup(origin: string, ory: string, runs: number, 
     String(port),
     '-q',
   ]
-  const relaunched = (extra: string[]) => (port: number) => proxy(extra)(port).slice(NODE_FLAGS.length)
   const beforeBin = before === undefined ? undefined : join(before, 'bin/run.js')
   const figures: Figures[] = []
   for (let run = 0; run < runs; run++) {
@@ -72,7 +66,6 @@ export async function measureStartup(origin: string, ory: string, runs: number, 
       if (run % 2 === 1) pair.reverse()
       for (const [name, argv] of pair) figure[name] = await timeToFirstResponse(argv)
     }
-    figure.relaunchNoJwtMs = await timeToFirstResponse(relaunched(['--workers', '1', '--no-jwt']))
     figure.workers2NoJwtMs = await timeToFirstResponse(proxy(['--workers', '2', '--no-jwt']))
     figure.workers2JwtMs = await timeToFirstResponse(proxy(['--workers', '2']))
     figures.push(figure)

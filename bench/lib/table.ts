@@ -68,7 +68,6 @@ export function printTable(report: Report): void {
     console.log(
       `\nstart-up, spawn → first proxied 200, median of ${results.startup!.runs.length}: bare node ${show(startup.bareMs)} ms, ` +
         `--workers 1 --no-jwt ${show(startup.noJwtMs)} ms, JWT ${show(startup.jwtMs)} ms${before}; ` +
-        `\`node bin/run.js\` (relaunched with the V8 flags) --no-jwt ${show(startup.relaunchNoJwtMs)} ms; ` +
         `--workers 2 --no-jwt ${show(startup.workers2NoJwtMs)} ms, JWT ${show(startup.workers2JwtMs)} ms`,
     )
   }

@@ -1,4 +1,4 @@
-import type { Command } from '@oclif/core'
+import type { Command } from '@oclif/core/command'
 
 /**
  * One of @oclif/plugin-autocomplete's commands (`index`, `script`), loaded from its file (the

@@ -1,4 +1,4 @@
-import { Errors } from '@oclif/core'
+import * as Errors from '@oclif/core/errors'
 
 /** Exit code for bad input and start-up failures, as for usage errors. */
 export const EXIT_USAGE = 2

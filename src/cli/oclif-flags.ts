@@ -1,4 +1,5 @@
-import { Flags, type Interfaces } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 import type { FlagSpec } from '../start-flags.js'
 import { shown } from './shown-default.js'
 

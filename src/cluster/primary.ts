@@ -1,7 +1,6 @@
 import cluster, { type Worker } from 'node:cluster'
 import { ProxyError, type ProxyErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { withNodeFlags } from '../node-flags.js'
 import { ConnectionShares } from './balance.js'
 import { LevelService } from './level-service.js'
 import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
@@ -56,8 +55,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   const { plan, logger } = options
   // Frozen at the first setupPrimary(); Node's NODE_CLUSTER_SCHED_POLICY is overridden here.
   cluster.schedulingPolicy = options.scheduling === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR
-  // Workers proxy: they get the V8 settings a proxy runs with, even from a primary started without them.
-  cluster.setupPrimary({ exec: WORKER_FILE, args: [], execArgv: withNodeFlags(process.execArgv) })
+  cluster.setupPrimary({ exec: WORKER_FILE, args: [] })
   // With a session store the workers share their level through Redis, not through this process.
   const service =
     plan.session === undefined || plan.session.settings.store !== undefined ? undefined : new LevelService(plan.session.settings.cacheSize)

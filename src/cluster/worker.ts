@@ -1,5 +1,6 @@
 import cluster from 'node:cluster'
 import { isProxyError } from '../errors.js'
+import { keepHeapFloor } from '../heap-floor.js'
 import { createLogger } from '../logger.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 import { combineObservers } from '../observability/observers.js'
@@ -86,4 +87,6 @@ process.on('message', (message: PrimaryMessage) => {
   else if (message?.t === 'close') void close()
 })
 process.on('disconnect', () => void close())
+// A worker proxies: it keeps the heap floor a single `start` process keeps.
+keepHeapFloor()
 send({ t: 'waiting' })

@@ -1,4 +1,5 @@
-import { Command, Flags } from '@oclif/core'
+import { Command } from '@oclif/core/command'
+import * as Flags from '@oclif/core/flags'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { describeAdminToken, describeIdentityStore, startBuiltInIdentity } from '../cli/identity.js'
 import { shown } from '../cli/shown-default.js'

@@ -1,4 +1,5 @@
-import { Args, Command } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import { Command } from '@oclif/core/command'
 import { checkApp } from '../cli/app-probe.js'
 import { printBanner } from '../cli/banner.js'
 import { EXIT_USAGE, failLine } from '../cli/exit.js'
@@ -6,6 +7,7 @@ import { describeAdminToken } from '../cli/identity.js'
 import { oclifFlags } from '../cli/oclif-flags.js'
 import { openBrowser } from '../cli/open-browser.js'
 import { handleSignals } from '../cli/signals.js'
+import { keepHeapFloor } from '../heap-floor.js'
 import { START_FLAGS } from '../start-flags.js'
 import { startFromFlags, type FlagValues } from '../start-proxy.js'
 
@@ -62,6 +64,8 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
   static override flags = oclifFlags(START_FLAGS)
 
   public async run(): Promise<void> {
+    // This process proxies (or, with --workers, holds the shared session level): see heap-floor.ts.
+    keepHeapFloor()
     const { args, flags, raw } = await this.parse(Start)
     const given = new Set(raw.filter((token) => token.type === 'flag').map((token) => token.flag))
     if (given.has('dev')) process.stderr.write('ory-proxy: warning: --dev is deprecated and has no effect\n')

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
 import { request } from 'undici'
-import { BIN, NODE_ARGS, ROOT, cleanEnv, expectUsageError as expectCliUsageError, runCli, spawnCli } from '../helpers/cli.js'
+import { BIN, ROOT, cleanEnv, expectUsageError as expectCliUsageError, runCli, spawnCli } from '../helpers/cli.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
@@ -111,7 +111,7 @@ test('--no-jwt loads neither jose nor piscina, asks no whoami, and proxies /.ory
     const hooks = new URL('../helpers/trace-imports.mjs', import.meta.url).href
     const child = spawn(
       process.execPath,
-      [...NODE_ARGS, '--import', `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)})`, BIN, 'start', app.url, '--sdk-url', ory.url, '--port', String(port), ...extra],
+      ['--import', `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)})`, BIN, 'start', app.url, '--sdk-url', ory.url, '--port', String(port), ...extra],
       { cwd: ROOT, env: cleanEnv({ ORY_PROXY_TRACE_FILE: trace }) },
     )
     t.after(() => child.kill('SIGKILL'))

@@ -5,18 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
-import { NODE_FLAGS } from '../../src/node-flags.js'
 import { createDevCertificate } from '../../src/tls/dev-cert.js'
 import { tempDir } from './temp-dir.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-/**
- * Node's arguments before BIN: the V8 flags bin/run.js's shebang gives, so the CLI runs in the
- * process spawned (a test reads its memory, signals it, kills it) instead of relaunching itself.
- * test/cli/node-flags.test.ts covers a launch without them.
- */
-export const NODE_ARGS: readonly string[] = NODE_FLAGS
 
 export interface CliResult {
   readonly code: number | null
@@ -46,7 +39,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 /** Runs `bin/run.js <args>` to completion (for commands that exit by themselves). */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...NODE_ARGS, BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs, cwd: ROOT }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs, cwd: ROOT }, (error, stdout, stderr) => {
       const code = error ? ((error as { code?: unknown }).code as number | null) : 0
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr })
     })
@@ -71,7 +64,7 @@ export async function spawnCli(
   ready: string | RegExp,
   env: Record<string, string> = {},
 ): Promise<RunningCli> {
-  const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], { env: cleanEnv(env), cwd: ROOT })
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: ROOT })
   const running: RunningCli = {
     child,
     stderr: '',

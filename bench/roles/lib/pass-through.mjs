@@ -2,6 +2,10 @@
 // through. Plain JavaScript, like them (no loader runs beside them).
 import http from 'node:http'
 import { Pool } from 'undici'
+import { keepHeapFloor } from '../../../dist/heap-floor.js'
+
+// The same heap settings as ory-proxy's (src/heap-floor.ts, from the build the bench runs): the same stack's floor.
+keepHeapFloor()
 
 /** One undici Pool to the origin named on the command line, sized like ory-proxy's. */
 export const pool = new Pool(process.argv[2], { connections: 128, pipelining: 1, keepAliveTimeout: 4_000 })
