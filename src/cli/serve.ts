@@ -63,7 +63,7 @@ async function serveCluster(options: ServeOptions, key: SigningKey | undefined):
       ? undefined
       : await openMetricsServer(address, async () => {
           const { ClusterMetrics } = await import('../observability/cluster-metrics.js')
-          return new ClusterMetrics(() => cluster?.workerMetrics(WORKER_SCRAPE_MS) ?? Promise.resolve([]))
+          return new ClusterMetrics(() => cluster?.workerMetrics(WORKER_SCRAPE_MS) ?? Promise.resolve({ answers: new Map(), live: new Set() }))
         })
   try {
     cluster = await startCluster({

@@ -32,17 +32,23 @@ export interface ClusterOptions {
 /** A running cluster: `close()` drains every worker (as a single proxy drains) and resolves once all exited. */
 export interface ClusterHandle {
   /**
-   * The metrics of every ready worker (prom-client JSON, one array each), fetched over IPC; a
-   * worker that has not answered within `deadlineMs` (starting, dying, stuck) is left out.
+   * The metrics of every ready worker (prom-client JSON), fetched over IPC; a worker that has not
+   * answered within `deadlineMs` (starting, dying, stuck) is left out.
    */
-  workerMetrics(deadlineMs: number): Promise<object[][]>
+  workerMetrics(deadlineMs: number): Promise<WorkerScrape>
   close(): Promise<void>
+}
+
+/** One scrape of the workers: what each that answered in time said, by worker id, and which workers are alive. */
+export interface WorkerScrape {
+  readonly answers: ReadonlyMap<number, object[]>
+  readonly live: ReadonlySet<number>
 }
 
 /** A scrape in flight: the workers yet to answer, and what the others said. */
 interface Scrape {
   readonly waiting: Set<Worker>
-  readonly answers: object[][]
+  readonly answers: Map<number, object[]>
   readonly done: () => void
 }
 
@@ -117,20 +123,20 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   const answerScrape = (worker: Worker, id: number, metrics: object[] | undefined): void => {
     const scrape = scrapes.get(id)
     if (scrape === undefined || !scrape.waiting.delete(worker)) return
-    if (metrics !== undefined) scrape.answers.push(metrics)
+    if (metrics !== undefined) scrape.answers.set(worker.id, metrics)
     if (scrape.waiting.size === 0) scrape.done()
   }
 
-  const workerMetrics = (deadlineMs: number): Promise<object[][]> =>
+  const workerMetrics = (deadlineMs: number): Promise<WorkerScrape> =>
     new Promise((resolve) => {
       const id = ++scrapeIds
       const scrape: Scrape = {
         waiting: new Set([...ready].filter((worker) => worker.isConnected())),
-        answers: [],
+        answers: new Map(),
         done: () => {
           clearTimeout(timer)
           scrapes.delete(id)
-          resolve(scrape.answers)
+          resolve({ answers: scrape.answers, live: new Set([...live].map((worker) => worker.id)) })
         },
       }
       const timer = setTimeout(scrape.done, deadlineMs)

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { test, type TestContext } from 'node:test'
-import { request } from 'undici'
+import { request, type Client } from 'undici'
 import { expectUsageError, spawnCli } from '../helpers/cli.js'
 import { moved, scrape } from '../helpers/metrics.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { freePort, heldResponder, serveOnLoopback, startUpstream } from '../helpers/upstream.js'
 import { until } from '../helpers/until.js'
 import { openWebSocket, startWebSocketApp } from '../helpers/websocket.js'
-import { clientsOnDistinctWorkers, debugLines, startWorkers } from '../helpers/workers.js'
+import { clientsOnDistinctWorkers, debugLines, startWorkers, workerPids } from '../helpers/workers.js'
 
 async function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET') {
   const response = await request(`${base}${path}`, { method: method as 'GET', headers })
@@ -190,20 +190,29 @@ test('--metrics errors are one line and exit 2: a port in use, the proxy\'s own 
   await expectUsageError(base, /--metrics must be/, { ORY_PROXY_METRICS: 'nope' })
 })
 
-test('--workers 2 --metrics: one scrape on the primary adds up every worker', async (t) => {
+/** `--workers 2 --no-jwt --metrics` before an app; resolves once /health/ready says every worker serves. */
+async function startMetricsWorkers(t: TestContext) {
   const app = await startUpstream(t)
   const metricsPort = await freePort()
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt', '--metrics', String(metricsPort)])
   const metrics = `http://127.0.0.1:${metricsPort}`
   await ready(metrics)
-  const clients = await clientsOnDistinctWorkers(t, running, 2)
-  for (const { connection } of clients) {
-    for (let i = 0; i < 10; i++) {
-      const response = await connection.request({ path: `/page-${i}`, method: 'GET' })
-      await response.body.dump()
-      assert.equal(response.statusCode, 200)
-    }
+  return { running, metrics }
+}
+
+/** `count` GETs of app pages on one connection, each answered 200. */
+async function sendPages(client: Client, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const response = await client.request({ path: `/page-${i}`, method: 'GET' })
+    await response.body.dump()
+    assert.equal(response.statusCode, 200)
   }
+}
+
+test('--workers 2 --metrics: one scrape on the primary adds up every worker', async (t) => {
+  const { running, metrics } = await startMetricsWorkers(t)
+  const clients = await clientsOnDistinctWorkers(t, running, 2)
+  for (const { connection } of clients) await sendPages(connection, 10)
   await until(() => debugLines(running.cli).filter((line) => line.route === 'app').length === 20, 'the debug lines of 20 app requests')
   const lines = debugLines(running.cli)
   const byWorker = new Map<unknown, number>()
@@ -216,6 +225,39 @@ test('--workers 2 --metrics: one scrape on the primary adds up every worker', as
   assert.equal(scraped.value('ory_proxy_client_connections', { protocol: 'h1' }) >= 2, true)
   assert.ok(scraped.value('process_cpu_seconds_total') > 0)
   assert.equal((await get(metrics, '/health/ready')).status, 200)
+})
+
+test('--workers 2 --metrics: counters never go down when a worker misses a scrape (stopped) or exits (killed)', async (t) => {
+  const { running, metrics } = await startMetricsWorkers(t)
+  const [kept, lost] = await clientsOnDistinctWorkers(t, running, 2)
+  await sendPages(kept!.connection, 10)
+  await sendPages(lost!.connection, 10)
+  const appRequests = async () => (await scrape(metrics)).value('ory_proxy_requests_total', { route: 'app' })
+  assert.equal(await appRequests(), 20)
+  const lostPid = debugLines(running.cli).find((line) => line.worker === lost!.worker)!.pid as number
+
+  // Stopped, it misses the scrape (after the 2 s deadline): its 10 stay in the sum.
+  process.kill(lostPid, 'SIGSTOP')
+  t.after(() => {
+    try {
+      process.kill(lostPid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  })
+  const missed = await scrape(metrics)
+  assert.equal(missed.value('ory_proxy_workers'), 1)
+  assert.equal(missed.value('ory_proxy_requests_total', { route: 'app' }), 20, 'the stopped worker\'s count stays in the sum')
+  process.kill(lostPid, 'SIGCONT')
+
+  // Killed and replaced: its 10 stay in the sum for good, beside the replacement's own.
+  process.kill(lostPid, 'SIGKILL')
+  await until(() => !workerPids(running.cli).includes(lostPid) && workerPids(running.cli).length === 2, 'the killed worker replaced')
+  // The replacement answers scrapes once it serves (bounded: 5 s).
+  for (let i = 0; i < 100 && (await scrape(metrics)).value('ory_proxy_workers') !== 2; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.equal(await appRequests(), 20, 'the killed worker\'s count stays in the sum')
+  await sendPages(kept!.connection, 5)
+  assert.equal(await appRequests(), 25)
 })
 
 /** The IPv4 address something listens on at `port`, from the kernel's TCP table. */

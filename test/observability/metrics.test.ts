@@ -143,7 +143,10 @@ test('the cluster scrape adds up the workers\' figures and the primary\'s proces
   workers[0]!.requestEnded(request('app'), 200)
   workers[1]!.requestEnded(request('app'), 200)
   workers[1]!.requestEnded(request('ory'), 503)
-  const cluster = new ClusterMetrics(async () => Promise.all(workers.map((worker) => worker.json())))
+  const cluster = new ClusterMetrics(async () => ({
+    answers: new Map(await Promise.all(workers.map(async (worker, id) => [id, await worker.json()] as const))),
+    live: new Set([0, 1]),
+  }))
   const scraped = parseMetrics(await cluster.text())
   assert.equal(cluster.contentType.startsWith('text/plain; version=0.0.4'), true)
   assert.equal(scraped.value('ory_proxy_workers'), 2)
@@ -154,6 +157,42 @@ test('the cluster scrape adds up the workers\' figures and the primary\'s proces
   // Three processes' resident memory, added up.
   const one = parseMetrics(await workers[0]!.text()).value('process_resident_memory_bytes')
   assert.ok(scraped.value('process_resident_memory_bytes') > 2 * one)
-  const none = parseMetrics(await new ClusterMetrics(async () => []).text())
+  const none = parseMetrics(await new ClusterMetrics(async () => ({ answers: new Map(), live: new Set() })).text())
   assert.equal(none.value('ory_proxy_workers'), 0)
+})
+
+test('the cluster scrape keeps a worker\'s counters and histograms when it misses a scrape or exits, and never its gauges once gone', async () => {
+  const workers = [new ProxyMetrics(), new ProxyMetrics()]
+  const request = { route: 'app', method: 'GET', startedAt: performance.now(), upstreamMs: 1, session: 'bypass', errorCode: undefined } as never
+  workers[0]!.requestEnded(request, 200)
+  for (let i = 0; i < 3; i++) workers[1]!.requestEnded(request, 200)
+  // Worker 1 has 7 sessions cached (a gauge: what is true now, gone with the process).
+  workers[1]!.watch({ gate: { cachedSessions: 7, signingQueueDepth: 0 } })
+  let answering = [0, 1]
+  let live = [0, 1]
+  const cluster = new ClusterMetrics(async () => ({
+    answers: new Map(await Promise.all(answering.map(async (id) => [id, await workers[id]!.json()] as const))),
+    live: new Set(live),
+  }))
+  const scrape = async () => parseMetrics(await cluster.text())
+  const app = { route: 'app', status_class: '2xx' }
+  assert.equal((await scrape()).value('ory_proxy_requests_total', app), 4)
+  assert.equal((await scrape()).value('ory_proxy_session_cache_entries'), 7)
+  // Worker 1 misses a scrape (stuck past the deadline): its 3 stay in.
+  answering = [0]
+  let scraped = await scrape()
+  assert.equal(scraped.value('ory_proxy_workers'), 1)
+  assert.equal(scraped.value('ory_proxy_requests_total', app), 4)
+  assert.equal(scraped.value('ory_proxy_request_duration_seconds_count'), 4)
+  // Worker 1 exits; a replacement (2) starts from zero: the 3 stay in for good, its open connection does not.
+  workers[2] = new ProxyMetrics()
+  workers[2].requestEnded(request, 200)
+  answering = [0, 2]
+  live = [0, 2]
+  for (let i = 0; i < 2; i++) {
+    scraped = await scrape()
+    assert.equal(scraped.value('ory_proxy_requests_total', app), 5)
+    assert.equal(scraped.value('ory_proxy_request_duration_seconds_count'), 5)
+    assert.equal(scraped.value('ory_proxy_session_cache_entries'), 0)
+  }
 })
