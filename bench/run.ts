@@ -97,7 +97,7 @@ interface Target {
   stop(): Promise<void>
 }
 
-async function startProxy(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
+async function startTarget(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
   if (kind === 'reference' || kind === 'dispatch' || kind === 'go' || kind === 'nginx') {
     const peer =
       kind === 'reference' || kind === 'dispatch'
@@ -242,7 +242,7 @@ async function runSuite(): Promise<Report> {
     targets.set('origin', direct)
     for (const measurement of selection.measurements) {
       const kind = measurement.proxy
-      if (kind !== undefined && !targets.has(kind)) targets.set(kind, await startProxy(kind, originUrl, oryUrl))
+      if (kind !== undefined && !targets.has(kind)) targets.set(kind, await startTarget(kind, originUrl, oryUrl))
     }
     const targetOf = (measurement: Measurement) => targets.get(measurement.proxy ?? 'origin')!
     for (const measurement of selection.measurements) {

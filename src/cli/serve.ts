@@ -95,8 +95,8 @@ async function serveHere(options: ServeOptions, parts: SessionParts | undefined)
       const { openSessionGate } = await import('../session/gate.js')
       gate = openSessionGate(config, session, logger, parts!, metrics)
     }
-    const { startProxy } = await import('../server/proxy.js')
-    const proxy = await startProxy(config, { logger, gate, oryRequest, observer: combineObservers(options.requestLog, metrics) })
+    const { startProxyServer } = await import('../server/proxy.js')
+    const proxy = await startProxyServer(config, { logger, gate, oryRequest, observer: combineObservers(options.requestLog, metrics) })
     metrics?.watch({ proxy, gate, log: options.requestLog })
     if (metricsServer !== undefined) {
       ;(gate?.ready() ?? Promise.resolve()).then(

@@ -55,8 +55,8 @@ async function serve(plan: WorkerPlan): Promise<void> {
       ])
       gate = openSessionGate(plan.config, settings, logger, { key, level }, metrics)
     }
-    const { startProxy } = await import('../server/proxy.js')
-    proxy = await startProxy(plan.config, { logger, gate, oryRequest: plan.oryRequest, observer: combineObservers(requestLog, metrics) })
+    const { startProxyServer } = await import('../server/proxy.js')
+    proxy = await startProxyServer(plan.config, { logger, gate, oryRequest: plan.oryRequest, observer: combineObservers(requestLog, metrics) })
     metrics?.watch({ proxy, gate, log: requestLog })
     balance = reportConnections(proxy, send)
     // Ready, for the health check, includes signing.

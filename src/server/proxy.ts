@@ -48,7 +48,7 @@ export interface ProxyHandle {
 }
 
 /** Starts the proxy described by `config` and resolves once it is listening. */
-export async function startProxy(config: ProxyConfig, deps: ProxyDeps = {}): Promise<ProxyHandle> {
+export async function startProxyServer(config: ProxyConfig, deps: ProxyDeps = {}): Promise<ProxyHandle> {
   const logger = deps.logger ?? silentLogger
   const { app, appTunnel } = createAppPools(config)
   const ory = createPool(config.ory, config.timeouts, config.upstreamConnections)

@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test'
 import { buildConfig, type ProxyOptions } from '../../src/config.js'
-import { startProxy, type ProxyDeps, type ProxyHandle } from '../../src/server/proxy.js'
+import { startProxyServer, type ProxyDeps, type ProxyHandle } from '../../src/server/proxy.js'
 
 export interface TestProxy extends ProxyHandle {
   /** `http://127.0.0.1:<port>` (`https:` when the proxy serves TLS) */
@@ -25,7 +25,7 @@ export async function startTestProxy(
     host: '127.0.0.1',
     ...options,
   })
-  const handle = await startProxy(config, deps)
+  const handle = await startProxyServer(config, deps)
   t.after(() => handle.close())
   return Object.assign(handle, { url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${handle.port}` })
 }

@@ -125,7 +125,7 @@ interface Proxy {
 }
 
 /** `ory-proxy start <app> --no-jwt -q` on a free port, its upstream pool warmed by one request. */
-async function startProxy(t: TestContext, app: App): Promise<Proxy> {
+async function startStreamingProxy(t: TestContext, app: App): Promise<Proxy> {
   const port = await freePort()
   const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt', '-q'], 'ready')
   const url = `http://127.0.0.1:${port}`
@@ -182,7 +182,7 @@ function assertBounded(t: TestContext, what: string, p: Pause, unread: number): 
 
 test('HTTP/1.1: a client that stops reading a 256 MiB download stops the app within the socket buffers, the proxy holding under 1 MiB; then the whole body arrives', { timeout: 20_000 }, async (t) => {
   const app = await startApp(t)
-  const proxy = await startProxy(t, app)
+  const proxy = await startStreamingProxy(t, app)
   const socket = net.connect({ host: '127.0.0.1', port: proxy.port })
   t.after(() => socket.destroy())
   socket.write('GET /download HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
@@ -224,7 +224,7 @@ test('HTTP/1.1: a client that stops reading a 256 MiB download stops the app wit
 
 test('HTTP/2: a stream the client stops reading stops the app through flow control, the proxy holding under 1 MiB; then the whole body arrives', { timeout: 20_000 }, async (t) => {
   const app = await startApp(t)
-  const proxy = await startProxy(t, app)
+  const proxy = await startStreamingProxy(t, app)
   const session = await h2Connect(t, proxy.url)
   const stream = session.request({ ':path': '/download' })
   let status = 0
@@ -259,7 +259,7 @@ test('HTTP/2: a stream the client stops reading stops the app through flow contr
 
 test('upload: an app that reads nothing stops a 256 MiB upload at the client within the socket buffers; then it reads it all', { timeout: 20_000 }, async (t) => {
   const app = await startApp(t)
-  const proxy = await startProxy(t, app)
+  const proxy = await startStreamingProxy(t, app)
   let yielded = 0
   async function* body() {
     for (let n = 0; n < TOTAL / CHUNK.length; n++) {
