@@ -165,6 +165,30 @@ async function pause(app: App, proxy: Proxy, progress: () => number): Promise<Pa
 }
 
 /**
+ * Reads `source` (a socket or an HTTP/2 stream) until READ_FIRST bytes of body have come, then
+ * pauses it; `bodyBytes` says how many bytes of a chunk are body. `ended` settles with the source.
+ */
+function readThenPause(source: Readable | net.Socket, bodyBytes: (chunk: Buffer) => number) {
+  let received = 0
+  const ended = new Promise<void>((resolve, reject) => {
+    source.on('end', resolve)
+    source.on('error', reject)
+  })
+  const stoppedReading = new Promise<void>((resolve) => {
+    let stopped = false
+    source.on('data', (chunk: Buffer) => {
+      received += bodyBytes(chunk)
+      if (!stopped && received >= READ_FIRST) {
+        stopped = true
+        source.pause()
+        resolve()
+      }
+    })
+  })
+  return { ended, stoppedReading, received: () => received }
+}
+
+/**
  * Asserts the pause's bounds for `unread` bytes (sent, not yet read by the receiver), with what was
  * measured in the message (and as a test diagnostic).
  */
@@ -189,36 +213,25 @@ test('HTTP/1.1: a client that stops reading a 256 MiB download stops the app wit
 
   let head = ''
   let headBytes = -1
-  let received = 0
-  let stopped = false
-  const ended = new Promise<void>((resolve, reject) => {
-    socket.on('end', resolve)
-    socket.on('error', reject)
+  // Body bytes of each chunk: none until the head's blank line has passed.
+  const reading = readThenPause(socket, (data) => {
+    if (headBytes !== -1) return data.length
+    const before = head.length
+    head += data.toString('latin1')
+    const at = head.indexOf('\r\n\r\n')
+    if (at === -1) return 0
+    headBytes = at + 4
+    return head.length - Math.max(before, headBytes)
   })
-  const stoppedReading = new Promise<void>((resolve) => {
-    socket.on('data', (data: Buffer) => {
-      received += data.length
-      if (headBytes === -1) {
-        head += data.toString('latin1')
-        const at = head.indexOf('\r\n\r\n')
-        if (at !== -1) headBytes = at + 4
-      }
-      if (!stopped && headBytes !== -1 && received - headBytes >= READ_FIRST) {
-        stopped = true
-        socket.pause()
-        resolve()
-      }
-    })
-  })
-  await stoppedReading
+  await reading.stoppedReading
   assert.match(head, /^HTTP\/1\.1 200 /)
-  const read = received - headBytes
+  const read = reading.received()
   const p = await pause(app, proxy, () => app.sent)
   assertBounded(t, `client read ${mib(read)}; the app had written`, p, p.atEnd - read)
 
   socket.resume()
-  await ended
-  assert.equal(received - headBytes, TOTAL)
+  await reading.ended
+  assert.equal(reading.received(), TOTAL)
   assert.equal(app.sent, TOTAL)
 })
 
@@ -228,32 +241,17 @@ test('HTTP/2: a stream the client stops reading stops the app through flow contr
   const session = await h2Connect(t, proxy.url)
   const stream = session.request({ ':path': '/download' })
   let status = 0
-  let received = 0
-  let stopped = false
   stream.on('response', (headers) => (status = Number(headers[':status'])))
-  const ended = new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve)
-    stream.on('error', reject)
-  })
-  const stoppedReading = new Promise<void>((resolve) => {
-    stream.on('data', (chunk: Buffer) => {
-      received += chunk.length
-      if (!stopped && received >= READ_FIRST) {
-        stopped = true
-        stream.pause()
-        resolve()
-      }
-    })
-  })
-  await stoppedReading
+  const reading = readThenPause(stream, (chunk) => chunk.length)
+  await reading.stoppedReading
   assert.equal(status, 200)
-  const read = received
+  const read = reading.received()
   const p = await pause(app, proxy, () => app.sent)
   assertBounded(t, `client read ${mib(read)}; the app had written`, p, p.atEnd - read)
 
   stream.resume()
-  await ended
-  assert.equal(received, TOTAL)
+  await reading.ended
+  assert.equal(reading.received(), TOTAL)
   assert.equal(app.sent, TOTAL)
 })
 
