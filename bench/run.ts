@@ -33,7 +33,7 @@ import {
 import { freePort } from '../test/helpers/upstream.js'
 import { measureStartup } from './lib/startup.js'
 import { medians, type Figures } from './lib/stats.js'
-import { printTable, type Report } from './lib/table.js'
+import { printTable, type Failure, type Report } from './lib/table.js'
 import { measureWhoamiCalls } from './lib/whoami-calls.js'
 
 const RESULTS = fileURLToPath(new URL('results/', import.meta.url))
@@ -220,6 +220,20 @@ function machine() {
   }
 }
 
+/**
+ * Runs `run`; if it throws (a load that timed out, a proxy that died), records the failure and
+ * goes on, so one scenario does not lose the rest of a long run. The guard fails on any failure.
+ */
+async function recording(failures: Failure[], scenario: string, round: number | undefined, run: () => Promise<void>): Promise<void> {
+  try {
+    await run()
+  } catch (error) {
+    const message = (error as Error).message
+    failures.push({ scenario, round, message })
+    console.error(`bench: ${scenario}${round === undefined ? '' : ` (round ${round})`} failed: ${message}`)
+  }
+}
+
 /** Runs the selected scenarios; writes the report under bench/results/ and returns it. */
 async function runSuite(): Promise<Report> {
   const selection = select(options.only)
@@ -235,6 +249,7 @@ async function runSuite(): Promise<Report> {
   const originUrl = `http://127.0.0.1:${origin.port}`
   const oryUrl = `http://127.0.0.1:${ory.port}`
   const results: Record<string, ScenarioResult> = {}
+  const failures: Failure[] = []
   const targets = new Map<ProxyKind | 'origin', Target>()
 
   try {
@@ -259,11 +274,14 @@ async function runSuite(): Promise<Report> {
       const order = round % 2 === 1 ? selection.measurements : [...selection.measurements].reverse()
       for (const measurement of order) {
         console.error(`bench: round ${round}/${rounds}: ${measurement.id}`)
-        if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
-        thisRound.set(measurement.id, await measure({ client, origin }, measurement, targetOf(measurement)))
+        await recording(failures, measurement.id, round, async () => {
+          if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
+          thisRound.set(measurement.id, await measure({ client, origin }, measurement, targetOf(measurement)))
+        })
       }
       for (const measurement of selection.measurements) {
-        const figures = thisRound.get(measurement.id)!
+        const figures = thisRound.get(measurement.id)
+        if (figures === undefined) continue
         const baseline = measurement.baseline === undefined ? undefined : thisRound.get(measurement.baseline)
         if (baseline !== undefined) {
           figures.ratio = Math.round((figures.rps / baseline.rps) * 1000) / 1000
@@ -279,30 +297,38 @@ async function runSuite(): Promise<Report> {
     }
     for (const measurement of selection.measurements) {
       const figures = runs.get(measurement.id)!
-      results[measurement.id] = { title: measurement.title, runs: figures, median: medians(figures) }
+      if (figures.length > 0) results[measurement.id] = { title: measurement.title, runs: figures, median: medians(figures) }
     }
     for (const target of targets.values()) await target.stop()
     targets.clear()
 
     if (selection.single.has('whoami')) {
       console.error(`bench: whoami calls, ${DISTINCT_SESSIONS.toLocaleString('en')} sessions through --workers 2, then two proxies sharing Redis`)
-      const figures = await measureWhoamiCalls(client, ory, originUrl, oryUrl, DISTINCT_SESSIONS)
-      results.whoami = { title: `whoami calls for ${DISTINCT_SESSIONS.toLocaleString('en')} distinct sessions`, runs: [figures], median: figures }
+      await recording(failures, 'whoami', undefined, async () => {
+        const figures = await measureWhoamiCalls(client, ory, originUrl, oryUrl, DISTINCT_SESSIONS)
+        results.whoami = { title: `whoami calls for ${DISTINCT_SESSIONS.toLocaleString('en')} distinct sessions`, runs: [figures], median: figures }
+      })
     }
     if (selection.single.has('level-lookup')) {
       console.error('bench: one second-level lookup (IPC, Redis)')
-      const figures = await measureLevelLookup()
-      results['level-lookup'] = { title: 'one second-level lookup from a cluster worker (µs)', runs: [figures], median: figures }
+      await recording(failures, 'level-lookup', undefined, async () => {
+        const figures = await measureLevelLookup()
+        results['level-lookup'] = { title: 'one second-level lookup from a cluster worker (µs)', runs: [figures], median: figures }
+      })
     }
     if (selection.single.has('startup')) {
       console.error(`bench: start-up${options.before === undefined ? '' : `, beside ${options.before}`}`)
-      const figures = await measureStartup(originUrl, oryUrl, Number(options['startup-runs']), options.before)
-      results.startup = { title: 'start-up: spawn → first proxied 200 (ms)', runs: figures, median: medians(figures) }
+      await recording(failures, 'startup', undefined, async () => {
+        const figures = await measureStartup(originUrl, oryUrl, Number(options['startup-runs']), options.before)
+        results.startup = { title: 'start-up: spawn → first proxied 200 (ms)', runs: figures, median: medians(figures) }
+      })
     }
     if (selection.single.has('memory')) {
       console.error(`bench: memory, ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`)
-      const figures = await measureMemory(client, origin, originUrl, oryUrl, MEMORY_SESSIONS)
-      results.memory = { title: `JWT proxy holding ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`, runs: [figures], median: figures }
+      await recording(failures, 'memory', undefined, async () => {
+        const figures = await measureMemory(client, origin, originUrl, oryUrl, MEMORY_SESSIONS)
+        results.memory = { title: `JWT proxy holding ${MEMORY_SESSIONS.toLocaleString('en')} cached sessions`, runs: [figures], median: figures }
+      })
     }
   } finally {
     for (const target of targets.values()) await target.stop()
@@ -316,6 +342,7 @@ async function runSuite(): Promise<Report> {
     settings: { rounds, seconds, only: options.only ?? null },
     durationSeconds: Math.round((performance.now() - began) / 1000),
     results,
+    failures,
     verdicts: judge(BUDGET, results),
   }
   const file = `${RESULTS}bench-${report.date.replace(/[:.]/g, '-')}.json`
@@ -332,6 +359,9 @@ const verdicts = judge(BUDGET, report.results)
 printTable({ ...report, verdicts })
 if (options.guard) {
   const failed = verdicts.filter((verdict) => verdict.pass === false)
-  console.log(failed.length === 0 ? 'bench:guard: every target met' : `bench:guard: ${failed.length} target(s) missed`)
-  process.exitCode = failed.length === 0 ? 0 : 1
+  // Reports from before failures were recorded have none.
+  const failures = report.failures ?? []
+  for (const { scenario, round, message } of failures) console.log(`bench:guard: ${scenario}${round === undefined ? '' : ` (round ${round})`} failed: ${message}`)
+  console.log(failed.length === 0 && failures.length === 0 ? 'bench:guard: every target met' : `bench:guard: ${failed.length} target(s) missed, ${failures.length} run(s) failed`)
+  process.exitCode = failed.length === 0 && failures.length === 0 ? 0 : 1
 }

@@ -1,12 +1,22 @@
 import type { ScenarioResult, Verdict } from './budget.js'
 
 /** One bench run as written to bench/results/. */
+/** A scenario run that threw (a load that timed out, a proxy that died): its figures are missing. */
+export interface Failure {
+  readonly scenario: string
+  /** Undefined for the runs that are not rounds (start-up, memory, …). */
+  readonly round: number | undefined
+  readonly message: string
+}
+
 export interface Report {
   readonly date: string
   readonly machine: { cores: number; cpu: string; node: string; loadAverage: number[]; loadAverageAfter: number[] }
   readonly settings: { rounds: number; seconds: number; only: readonly string[] | null }
   readonly durationSeconds: number
   readonly results: Readonly<Record<string, ScenarioResult>>
+  /** Absent in reports written before failures were recorded. */
+  readonly failures?: readonly Failure[]
   readonly verdicts: readonly Verdict[]
 }
 
