@@ -34,11 +34,11 @@ export function growingPercentFor(liveBytes: number, floorBytes: number = HEAP_F
  * the cache to its flags; loading http2, tls, zlib and worker_threads took 20 ms instead of 7 here).
  * For the life of the process.
  */
-export function keepHeapFloor(floorBytes: number = HEAP_FLOOR_BYTES): void {
+export function keepHeapFloor(): void {
   let percent = 0
   const observer = new PerformanceObserver((list) => {
     if (!list.getEntries().some(isFullCollection)) return
-    const next = growingPercentFor(getHeapStatistics().used_heap_size, floorBytes)
+    const next = growingPercentFor(getHeapStatistics().used_heap_size)
     if (next === percent) return
     percent = next
     setFlagsFromString(`--heap-growing-percent=${next}`)
