@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
-import { judge, type Check, type ScenarioResult } from './lib/budget.js'
+import { judge, scenariosWithErrors, type Check, type ScenarioResult } from './lib/budget.js'
 import { startQuiet } from './lib/cli-process.js'
 import type { LoadResult } from './lib/load.js'
 import { measureMemory } from './lib/memory.js'
@@ -362,6 +362,13 @@ if (options.guard) {
   // Reports from before failures were recorded have none.
   const failures = report.failures ?? []
   for (const { scenario, round, message } of failures) console.log(`bench:guard: ${scenario}${round === undefined ? '' : ` (round ${round})`} failed: ${message}`)
-  console.log(failed.length === 0 && failures.length === 0 ? 'bench:guard: every target met' : `bench:guard: ${failed.length} target(s) missed, ${failures.length} run(s) failed`)
-  process.exitCode = failed.length === 0 && failures.length === 0 ? 0 : 1
+  const errored = scenariosWithErrors(report.results)
+  for (const { scenario, errors } of errored) console.log(`bench:guard: ${scenario}: ${errors} failed request(s)`)
+  const clean = failed.length === 0 && failures.length === 0 && errored.length === 0
+  console.log(
+    clean
+      ? 'bench:guard: every target met'
+      : `bench:guard: ${failed.length} target(s) missed, ${failures.length} run(s) failed, ${errored.length} scenario(s) with failed requests`,
+  )
+  process.exitCode = clean ? 0 : 1
 }

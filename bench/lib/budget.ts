@@ -73,3 +73,17 @@ export function judge(checks: readonly Check[], results: Readonly<Record<string,
     return { name: check.name, value, bound, pass }
   })
 }
+
+/** The figures that count failed requests: a load's, and the whoami run's two. */
+const ERROR_FIELDS = ['errors', 'workersErrors', 'redisErrors'] as const
+
+/**
+ * Scenarios whose runs saw failed requests (socket errors, timeouts, non-2xx answers), with how
+ * many: their other figures describe a target that was failing, so the guard does not take them.
+ */
+export function scenariosWithErrors(results: Readonly<Record<string, ScenarioResult>>): { scenario: string; errors: number }[] {
+  return Object.entries(results).flatMap(([scenario, { runs }]) => {
+    const errors = runs.reduce((sum, run) => sum + ERROR_FIELDS.reduce((n, field) => n + (run[field] ?? 0), 0), 0)
+    return errors > 0 ? [{ scenario, errors }] : []
+  })
+}
