@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
+import module from 'node:module'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { runCli } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp-dir.js'
+
+// module.enableCompileCache came with Node 22.8; on Node 20 the CLI starts without it.
+const cacheable = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function'
+const skip = cacheable ? false : `Node ${process.version} has no module.enableCompileCache`
+
+function filesIn(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
+}
+
+// Node's own default place: <temp dir>/node-compile-cache. (Setting $NODE_COMPILE_CACHE would turn the
+// cache on by itself, so the tests point the temp dir elsewhere instead.)
+test('the CLI keeps the compiled code of its modules in the temp dir for the next start', { skip }, async (t) => {
+  const temp = tempDir(t)
+  const run = await runCli(['start', '--help'], { TMPDIR: temp })
+  assert.equal(run.code, 0, run.stderr)
+  // One entry per module compiled: oclif's, ours, the flags' parsers; dozens at least.
+  const entries = filesIn(join(temp, 'node-compile-cache'))
+  assert.ok(entries.length >= 20, `cache entries: ${entries.length}`)
+})
+
+test('NODE_DISABLE_COMPILE_CACHE=1 turns the cache off', { skip }, async (t) => {
+  const temp = tempDir(t)
+  const run = await runCli(['start', '--help'], { TMPDIR: temp, NODE_DISABLE_COMPILE_CACHE: '1' })
+  assert.equal(run.code, 0, run.stderr)
+  assert.deepEqual(readdirSync(temp), [])
+})
