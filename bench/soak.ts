@@ -85,6 +85,13 @@ function slope(values: readonly number[]): number {
   return den === 0 ? 0 : num / den
 }
 
+/** The highest of each minute's samples (taken once a second). */
+function peaksByMinute(samples: readonly number[]): number[] {
+  const peaks: number[] = []
+  for (let start = 0; start < samples.length; start += 60) peaks.push(Math.max(...samples.slice(start, start + 60)))
+  return peaks
+}
+
 async function runPhase(client: Role, origin: string, ory: string, phase: Phase): Promise<string[]> {
   const probe = createProbe(`soak-${PHASES.indexOf(phase)}`, true)
   const proxy = await startQuiet([origin, '--sdk-url', ory, ...phase.flags], probe.options)
@@ -108,6 +115,8 @@ async function runPhase(client: Role, origin: string, ory: string, phase: Phase)
         `${result.errors} errors/non-2xx; RSS ${baseline.toFixed(0)} MB after warm-up, peak ${peak.toFixed(0)} MB, ` +
         `last ${tail.length} s slope ${tailSlope.toFixed(3)} MB/s; heap after GC ${heapBefore.toFixed(1)} → ${heapAfter.toFixed(1)} MB`,
     )
+    // A long phase also shows where RSS went minute by minute: settled or still climbing.
+    if (samples.length > 120) console.log(`  RSS peak by minute: ${peaksByMinute(samples).map((mb) => mb.toFixed(0)).join(' ')} MB`)
     const failures: string[] = []
     if (result.errors > 0) failures.push(`${result.errors} errors or non-2xx answers`)
     const growthLimit = GROWTH_LIMIT_MB + HEAP_FLOOR_MB
