@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import module from 'node:module'
 
-// Node 22.1+ keeps V8's compiled code of the modules loaded below on disk, so later starts skip
-// compiling them (README: Start-up). Node 20 has no such call.
+// Node 22.8+ keeps V8's compiled code of the modules loaded below on disk, so later starts skip
+// compiling them (README: Start-up). Node 20 has no such call. V8 keys that code to its flags, so
+// a module first loaded after the heap floor changed one (src/heap-floor.ts) compiles anew.
 module.enableCompileCache?.()
 
 // oclif's `execute` alone, not its index: the index also loads every other part of oclif and
