@@ -53,12 +53,12 @@ function isFullCollection(entry: PerformanceEntry): boolean {
  */
 export function keepHeapFloor(): void {
   let percent = 0
-  let first = true
+  let externalPending = EXTERNAL_MEMORY_IN_GLOBAL_LIMIT
   const observer = new PerformanceObserver((list) => {
     if (!list.getEntries().some(isFullCollection)) return
-    if (first) {
-      first = false
-      if (EXTERNAL_MEMORY_IN_GLOBAL_LIMIT) setFlagsFromString('--external-memory-accounted-in-global-limit')
+    if (externalPending) {
+      externalPending = false
+      setFlagsFromString('--external-memory-accounted-in-global-limit')
     }
     const next = growingPercentFor(getHeapStatistics().used_heap_size)
     if (next === percent) return
