@@ -9,10 +9,10 @@ const MB = 1024 * 1024
 
 /**
  * Longest wait for the proxy to settle after the fill. V8's memory reducer gave the fill's garbage
- * back 15-30 s after it on Node 20 and 22. On V8 13+ (Node 24, 26) it waits for its watchdog, 100 s
- * after the last full collection: idle, it keeps judging the allocation rate from the fill, as it
- * measures that rate at collections, which an idle process does not run. The RSS it settles at is
- * the same kind either way.
+ * back 15-30 s after it on Node 20. On Node 24 it waited for its watchdog, 100 s after the last full
+ * collection: until then, at each of its checks 8 s apart, it judged the allocation rate high
+ * (`--trace-memory-reducer`), though the proxy was idle. The RSS it settles at is the same kind
+ * either way.
  */
 const SETTLE_LIMIT_MS = 150_000
 
