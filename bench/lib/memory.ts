@@ -21,10 +21,10 @@ const SETTLE_LIMIT_MS = 150_000
  * call and a signature each), then the resident size is read at once, and again once the proxy has
  * settled: idle, V8's memory reducer gives back the heap pages the fill's garbage took (RSS fell
  * by a third to a half, 15-30 s after the load on Node 20, about 100 s after it on Node 24), which
- * is what holding the sessions costs from then on. The heap after a full GC (the probe) is read last. The per-entry
- * cost is the growth of each over the same proxy after a handful of requests, divided by the
- * entries, and put against the token each entry holds. The TTL outlives the run, so every entry is
- * still there.
+ * is what holding the sessions costs from then on. The heap after a full GC (the probe) is read
+ * last. The per-entry cost is the growth of each over the same proxy after a handful of requests,
+ * divided by the entries, and put against the token each entry holds. The TTL outlives the run, so
+ * every entry is still there.
  */
 export async function measureMemory(client: Role, originRole: Role, origin: string, ory: string, sessions: number): Promise<Figures> {
   const probe = createProbe('memory', true)
