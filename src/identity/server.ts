@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import http from 'node:http'
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseHttpUrl } from '../config.js'
 import { ConfigError, isProxyError } from '../errors.js'
 import { drain, listen } from '../http-server.js'
 import { silentLogger, type Logger } from '../logger.js'
+import { createServer as createHttpServer } from '../node-http.js'
 import type { IdentityContext } from './context.js'
 import { CookieWriter } from './cookies.js'
 import { CsrfTokens } from './csrf.js'
@@ -172,15 +173,15 @@ export async function startIdentityServer(options: IdentityServerOptions = {}): 
   }
 }
 
-function createServer(listener: http.RequestListener): http.Server {
-  return http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, requireHostHeader: true }, listener)
+function createServer(listener: RequestListener): Server {
+  return createHttpServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, requireHostHeader: true }, listener)
 }
 
 async function handle(
   ctx: IdentityContext,
   route: (path: string) => Methods | undefined,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: IncomingMessage,
+  res: ServerResponse,
   now: () => number,
   admin = false,
 ): Promise<void> {

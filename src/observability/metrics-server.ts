@@ -1,7 +1,8 @@
-import http from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { metricsOrigin, type MetricsAddress } from '../config.js'
 import { drain, listen } from '../http-server.js'
+import { createServer } from '../node-http.js'
 
 /** What `/metrics` serves: Prometheus's text format, made when scraped. */
 export interface MetricsSource {
@@ -32,7 +33,7 @@ const REQUEST_TIMEOUT_MS = 10_000
  */
 export async function startMetricsServer(address: MetricsAddress, source: MetricsSource): Promise<MetricsServer> {
   const state: { readiness: Readiness } = { readiness: 'starting' }
-  const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
     const path = (req.url ?? '').split('?', 1)[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return answer(res, req.method, 405, 'text/plain; charset=utf-8', 'GET or HEAD only\n', ['allow', 'GET, HEAD'])
@@ -72,7 +73,7 @@ export async function startMetricsServer(address: MetricsAddress, source: Metric
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 function answer(
-  res: http.ServerResponse,
+  res: ServerResponse,
   method: string | undefined,
   status: number,
   type: string,

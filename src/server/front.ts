@@ -1,10 +1,11 @@
-import http from 'node:http'
+import type { Server as Http1PlainServer } from 'node:http'
 import http2 from 'node:http2'
 import type { Server, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Timeouts, TlsMaterial } from '../config.js'
 import { drain } from '../http-server.js'
+import { createServer } from '../node-http.js'
 import type { FrontRequest, RequestPipeline } from './pipeline.js'
 import type { FrontResponse } from './forward.js'
 import { probeSession } from './dead-session.js'
@@ -58,7 +59,7 @@ export interface Front {
   shedConnections(count: number): void
 }
 
-type Http1Server = http.Server | http2.Http2SecureServer
+type Http1Server = Http1PlainServer | http2.Http2SecureServer
 
 /**
  * Builds the front for `tls` (undefined: plain). Both shapes feed `pipeline.handle` for every
@@ -87,7 +88,7 @@ export function createFront(
     server = h2 = secure
     closeSilent = silentTlsCloser(secure, sockets)
   } else {
-    const plain = http.createServer({ highWaterMark: CLIENT_HIGH_WATER_MARK })
+    const plain = createServer({ highWaterMark: CLIENT_HIGH_WATER_MARK })
     const h2c = http2.createServer(H2_OPTIONS)
     server = plain
     h2 = h2c
@@ -157,7 +158,7 @@ export function createFront(
       closeSilent()
       // Node's TLS HTTP/2 server has the HTTP/1.1 close methods drain() uses for its fallback
       // connections (its types lack them); the deadline cuts every socket, HTTP/2 ones included.
-      return drain(server as http.Server, deadlineMs, () => {
+      return drain(server as Http1PlainServer, deadlineMs, () => {
         // HTTP/2 sessions through their own API first: a socket destroyed under a live session
         // is what several Node crashes share (nodejs/node#48567, #49307).
         for (const session of sessions) session.destroy()
@@ -173,7 +174,7 @@ export function createFront(
  * listened escapes those checks), and passes on the ones that open with the HTTP/2 preface.
  * Returns the sniffer, which holds the connections not yet decided.
  */
-function routeByPreface(plain: http.Server, h2c: http2.Http2Server, timeoutMs: number): PrefaceSniffer {
+function routeByPreface(plain: Http1PlainServer, h2c: http2.Http2Server, timeoutMs: number): PrefaceSniffer {
   const http1 = plain.listeners('connection')[0] as (socket: Socket) => void
   plain.removeListener('connection', http1)
   const sniffer = new PrefaceSniffer(timeoutMs, (decided, isH2) => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Http2ServerResponse, ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { ServerResponse } from '../node-http.js'
 
 /**
  * The response side of an HTTP/1.1 upgrade request. Node hands an upgrade over as a bare socket;
