@@ -47,9 +47,12 @@ export async function serve(options: ServeOptions): Promise<{ close(): Promise<v
     store?.redis.disconnect()
     return serveCluster(options, key)
   }
+  if (key === undefined) return serveHere(options, undefined)
+  // The signing thread boots while the gate and the proxy load (startSignerPool).
+  const signerPool = (await import('../session/signer.js')).startSignerPool(options.config.ory, key)
   const level =
     store === undefined ? undefined : storeModule!.openRedisLevel(store.redis, store.key, session!.store!, logger, session!.jwkFile === undefined)
-  return serveHere(options, key === undefined ? undefined : { key, level })
+  return serveHere(options, { key, level, signerPool })
 }
 
 /** `--workers` above 1: the primary serves the metrics every worker counts, added up at each scrape. */
@@ -84,13 +87,14 @@ async function serveCluster(options: ServeOptions, key: SigningKey | undefined):
 async function serveHere(options: ServeOptions, parts: SessionParts | undefined): Promise<{ close(): Promise<void> }> {
   const { config, session, oryRequest, logger } = options
   const address = config.observe.metrics
-  const metrics = address === undefined ? undefined : new (await import('../observability/metrics.js')).ProxyMetrics()
-  const metricsServer =
-    address === undefined
-      ? undefined
-      : await openMetricsServer(address, async () => ({ contentType: metrics!.registry.contentType, text: () => metrics!.text() }))
+  let metricsServer: MetricsServer | undefined
   let gate
   try {
+    const metrics = address === undefined ? undefined : new (await import('../observability/metrics.js')).ProxyMetrics()
+    metricsServer =
+      address === undefined
+        ? undefined
+        : await openMetricsServer(address, async () => ({ contentType: metrics!.registry.contentType, text: () => metrics!.text() }))
     if (session !== undefined) {
       const { openSessionGate } = await import('../session/gate.js')
       gate = openSessionGate(config, session, logger, parts!, metrics)
@@ -99,19 +103,21 @@ async function serveHere(options: ServeOptions, parts: SessionParts | undefined)
     const proxy = await startProxyServer(config, { logger, gate, oryRequest, observer: combineObservers(options.requestLog, metrics) })
     metrics?.watch({ proxy, gate, log: options.requestLog })
     if (metricsServer !== undefined) {
+      const listener = metricsServer
       ;(gate?.ready() ?? Promise.resolve()).then(
         () => {
-          if (metricsServer.readiness === 'starting') metricsServer.readiness = 'ready'
+          if (listener.readiness === 'starting') listener.readiness = 'ready'
         },
         (error: unknown) => {
           // A proxy closed before its threads were up stops them itself: nothing to report then.
-          if (metricsServer.readiness === 'starting') logger.warn(`the JWT signing threads did not start: ${(error as Error).message}`)
+          if (listener.readiness === 'starting') logger.warn(`the JWT signing threads did not start: ${(error as Error).message}`)
         },
       )
     }
     return closingBoth(proxy, metricsServer)
   } catch (error) {
-    await metricsServer?.close()
+    // A gate that exists owns the signing pool (the proxy closes it when it cannot start).
+    await Promise.all([metricsServer?.close(), gate === undefined ? parts?.signerPool.close() : undefined])
     throw error
   }
 }

@@ -6,6 +6,7 @@ import type { ProxyMetrics } from '../observability/metrics.js'
 import { combineObservers } from '../observability/observers.js'
 import { RequestLog } from '../observability/request-log.js'
 import type { ProxyHandle } from '../server/proxy.js'
+import type { SignerPool } from '../session/signer.js'
 import { reportConnections } from './balance.js'
 import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
 
@@ -36,14 +37,17 @@ function close(): Promise<void> {
 }
 
 async function serve(plan: WorkerPlan): Promise<void> {
+  let signerPool: SignerPool | undefined
+  let gate
   try {
+    // The signing thread boots while the rest loads (startSignerPool).
+    if (plan.session !== undefined) signerPool = (await import('../session/signer.js')).startSignerPool(plan.config.ory, plan.session.key)
     const fields = { worker: cluster.worker!.id, pid: process.pid }
     // Each worker writes its own lines to the stderr they share (whole lines, never interleaved).
     requestLog = await RequestLog.open({ format: plan.config.observe.requestLog, debug: plan.log.debug, fields })
     const logger = createLogger({ ...plan.log, events: requestLog?.event, fields })
     // With --metrics the primary serves them, adding up what each worker counts.
     metrics = plan.config.observe.metrics === undefined ? undefined : new (await import('../observability/metrics.js')).ProxyMetrics()
-    let gate
     if (plan.session !== undefined) {
       const { settings, key } = plan.session
       const [{ openSessionGate }, level] = await Promise.all([
@@ -53,7 +57,7 @@ async function serve(plan: WorkerPlan): Promise<void> {
           ? import('../session/ipc-level.js').then(({ IpcSessionLevel }) => new IpcSessionLevel(process))
           : import('../session/redis-store.js').then((store) => store.openWorkerLevel(settings.store!, key, logger, settings.jwkFile === undefined)),
       ])
-      gate = openSessionGate(plan.config, settings, logger, { key, level }, metrics)
+      gate = openSessionGate(plan.config, settings, logger, { key, level, signerPool: signerPool! }, metrics)
     }
     const { startProxyServer } = await import('../server/proxy.js')
     proxy = await startProxyServer(plan.config, { logger, gate, oryRequest: plan.oryRequest, observer: combineObservers(requestLog, metrics) })
@@ -68,6 +72,8 @@ async function serve(plan: WorkerPlan): Promise<void> {
       code: isProxyError(error) ? error.code : 'ERR_WORKER',
       message: error instanceof Error ? error.message : String(error),
     })
+    // A gate that exists owns the signing pool (the proxy closes it when it cannot start).
+    if (gate === undefined) await signerPool?.close()
     await close()
   }
 }

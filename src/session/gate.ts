@@ -11,7 +11,7 @@ import { jwksDocument, type JwksDocument } from './jwks.js'
 import type { SessionEvents } from './events.js'
 import { credentialSecretOf, type SigningKey } from './keys.js'
 import { ALONE, type SharedSessionLevel } from './shared-level.js'
-import { SignerPool, type SignerPoolOptions } from './signer.js'
+import { startSignerPool, type SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
 import { SessionCache } from './session-cache.js'
 import { WhoamiClient, type ActiveSession, type CallContext } from './whoami.js'
@@ -47,6 +47,11 @@ export interface SessionGateOptions {
   /** A token due for renewal is still sent while this much validity is left (default 1 s; tests shorten it). */
   readonly renewBesideMinMs?: number | undefined
   readonly signer?: SignerPoolOptions | undefined
+  /**
+   * A pool already started for `key` ({@link startSignerPool}), which the gate then owns and
+   * closes; undefined: the gate starts one with `signer`'s options.
+   */
+  readonly signerPool?: SignerPool | undefined
   /**
    * The second level shared with other workers or proxies (cluster primary, Redis); undefined:
    * this process's cache alone. Unused with the cache off. The gate closes it.
@@ -104,16 +109,7 @@ export class OrySessionGate implements SessionGate {
     this.#logger = options.logger
     this.jwks = jwksDocument(options.key.publicJwk)
     this.#whoami = new WhoamiClient(ory, { timeoutMs: this.#whoamiTimeoutMs, events })
-    this.#signer = new SignerPool(
-      {
-        privateJwk: options.key.privateJwk,
-        kid: options.key.kid,
-        // ory proxy: iss = the Ory URL, no trailing slash.
-        issuer: ory.origin + ory.pathPrefix,
-        headerBudget: options.headerBudgetBytes ?? DEFAULTS.jwtHeaderBudgetBytes,
-      },
-      { ...options.signer, events },
-    )
+    this.#signer = options.signerPool ?? startSignerPool(ory, options.key, { ...options.signer, headerBudgetBytes: options.headerBudgetBytes })
   }
 
   authorize(
@@ -277,7 +273,9 @@ export class OrySessionGate implements SessionGate {
     const exp = Math.min(iat + this.#tokenLifetimeS, sessionEnd)
     // A session ending within the second: no token would outlive its own issue time.
     if (exp <= iat) return new CachedAnswer(undefined, Number.POSITIVE_INFINITY, expiresAt, 0, undefined)
+    const signingStarted = performance.now()
     const signed = await this.#signer.sign({ sub: session.sub, session: session.session, iat, exp, jti: uuid() })
+    this.#events?.tokenSigned((performance.now() - signingStarted) / 1000)
     if (signed.sessionDropped && this.#logger.debugEnabled) {
       this.#logger.debug({
         event: 'jwt-session-dropped',
@@ -322,6 +320,8 @@ export interface SessionParts {
   readonly key: SigningKey
   /** The shared second level (cluster primary, Redis); undefined: this process's cache alone. */
   readonly level: SharedSessionLevel | undefined
+  /** The signing pool, started for `key` before the rest of the proxy loaded. */
+  readonly signerPool: SignerPool
 }
 
 /** Builds the gate for `config` from the session flags and the parts settled before; `events` feed the metrics. */
@@ -338,6 +338,7 @@ export function openSessionGate(
     cacheSize: settings.cacheSize,
     whoamiTimeoutMs: settings.whoamiTimeoutMs,
     shared: parts.level,
+    signerPool: parts.signerPool,
     logger,
     events,
   })

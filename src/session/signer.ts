@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
+import { DEFAULTS, type Upstream } from '../config.js'
 import { ProxyError } from '../errors.js'
-import type { SessionEvents } from './events.js'
+import type { SigningKey } from './keys.js'
 import type { SignerSetup, SignResult, SignTask } from '../workers/sign.worker.js'
 
 /**
@@ -19,8 +20,6 @@ export interface SignerPoolOptions {
   readonly tasksPerThread?: number | undefined
   /** Tasks waiting for a thread beyond those running; more is overload (503), never an unbounded queue. */
   readonly maxQueue?: number | undefined
-  /** Told of each token signed and how long it took (metrics). */
-  readonly events?: Pick<SessionEvents, 'tokenSigned'> | undefined
 }
 
 /** The throwaway token {@link SignerPool.ready} signs: a subject no session has, expired at once. */
@@ -35,7 +34,6 @@ const WARM_UP: SignTask = { sub: 'ory-proxy:warm-up', session: '{}', iat: 0, exp
 export class SignerPool {
   readonly #pool: Piscina<SignTask, SignResult>
   readonly #capacity: number
-  readonly #events: Pick<SessionEvents, 'tokenSigned'> | undefined
   #pending = 0
   #ready: Promise<void> | undefined = undefined
 
@@ -44,7 +42,6 @@ export class SignerPool {
     const tasksPerThread = options.tasksPerThread ?? 4
     const maxQueue = options.maxQueue ?? 1_024
     this.#capacity = threads * tasksPerThread + maxQueue
-    this.#events = options.events
     this.#pool = new Piscina<SignTask, SignResult>({
       filename: WORKER_FILE,
       workerData: setup,
@@ -67,20 +64,7 @@ export class SignerPool {
       )
     }
     this.#pending++
-    const events = this.#events
-    if (events === undefined) return this.#pool.run(task).finally(() => this.#pending--)
-    const started = performance.now()
-    return this.#pool.run(task).then(
-      (result) => {
-        this.#pending--
-        events.tokenSigned((performance.now() - started) / 1000)
-        return result
-      },
-      (error: unknown) => {
-        this.#pending--
-        throw error
-      },
-    )
+    return this.#pool.run(task).finally(() => this.#pending--)
   }
 
   /**
@@ -107,4 +91,25 @@ export class SignerPool {
   close(): Promise<void> {
     return this.#pool.destroy()
   }
+}
+
+/**
+ * Starts the pool that signs with `key` for `ory`'s sessions (`iss`: the Ory URL without a trailing
+ * slash, as ory proxy sets it). Its thread begins to boot at once, which takes 40-60 ms while the
+ * main thread is loading modules: the CLI starts it as soon as the key exists, before the rest of
+ * the proxy loads, so the first token does not wait for it (README: Start-up).
+ */
+export function startSignerPool(
+  ory: Upstream,
+  key: SigningKey,
+  options: SignerPoolOptions & { readonly headerBudgetBytes?: number | undefined } = {},
+): SignerPool {
+  const { headerBudgetBytes, ...poolOptions } = options
+  const setup: SignerSetup = {
+    privateJwk: key.privateJwk,
+    kid: key.kid,
+    issuer: ory.origin + ory.pathPrefix,
+    headerBudget: headerBudgetBytes ?? DEFAULTS.jwtHeaderBudgetBytes,
+  }
+  return new SignerPool(setup, poolOptions)
 }
