@@ -93,6 +93,9 @@ test('errors reject with the typed codes the command line prints, and leave noth
   const cases: Array<[StartOptions, string, RegExp]> = [
     [{ applicationUrl: 'not a url' }, 'ERR_CONFIG', /application-url must be an absolute http\(s\) URL/],
     [{ applicationUrl: 'http://localhost:3000', port: taken, noJwt: true }, 'ERR_LISTEN', /port \d+ is already in use/],
+    // With JWTs the signing thread is already running when these fail: the proxy's port, then the metrics port (bound before the gate exists).
+    [{ applicationUrl: 'http://localhost:3000', port: taken }, 'ERR_LISTEN', /port \d+ is already in use/],
+    [{ applicationUrl: 'http://localhost:3000', port: 0, metrics: String(taken) }, 'ERR_LISTEN', /--metrics port \d+ is already in use/],
     [{ applicationUrl: 'http://localhost:3000', port: 0, identities: bad }, 'ERR_CONFIG', /--identities: .*identity #1/],
     [{ applicationUrl: 'http://localhost:3000', noJwt: true, jwkFile: 'key.json' }, 'ERR_CONFIG', /--jwk-file needs JWTs/],
   ]
