@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
+import module from 'node:module'
 import { ProxyError, type ProxyErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { ConnectionShares } from './balance.js'
@@ -9,6 +10,16 @@ import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
 const WORKER_FILE = import.meta.url.endsWith('.ts')
   ? new URL('../../dist/cluster/worker.js', import.meta.url).pathname
   : new URL('./worker.js', import.meta.url).pathname
+
+/**
+ * The module compile cache bin/run.js turned on (Node 22.8+), handed to the workers: new processes
+ * that load the proxy's modules again, and would compile every one of them without it. Empty when
+ * there is none (Node 20, `NODE_DISABLE_COMPILE_CACHE=1`, or a library caller that never turned it on).
+ */
+function compileCacheEnv(): Record<string, string> {
+  const dir = (module as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.()
+  return dir === undefined ? {} : { NODE_COMPILE_CACHE: dir }
+}
 
 /** After its drain deadline, a worker gets this long to exit before it is killed. */
 const EXIT_GRACE_MS = 2_000
@@ -75,9 +86,10 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   let started = false
   let failures = 0
 
+  const workerEnv = compileCacheEnv()
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork()
+      const worker = cluster.fork(workerEnv)
       live.add(worker)
       service?.attach(worker)
       // A message to a worker that just died fails with EPIPE; its 'exit' below says what matters.

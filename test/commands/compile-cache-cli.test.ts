@@ -3,8 +3,9 @@ import { readdirSync } from 'node:fs'
 import module from 'node:module'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { runCli } from '../helpers/cli.js'
+import { runCli, spawnCli } from '../helpers/cli.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { freePort, startUpstream } from '../helpers/upstream.js'
 
 // module.enableCompileCache came with Node 22.8; on Node 20 the CLI starts without it.
 const cacheable = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function'
@@ -32,4 +33,24 @@ test('NODE_DISABLE_COMPILE_CACHE=1 turns the cache off', { skip }, async (t) => 
   const run = await runCli(['start', '--help'], { TMPDIR: temp, NODE_DISABLE_COMPILE_CACHE: '1' })
   assert.equal(run.code, 0, run.stderr)
   assert.deepEqual(readdirSync(temp), [])
+})
+
+test('cluster workers use the cache too: two workers leave more compiled modules in it than one process does', { skip }, async (t) => {
+  const app = await startUpstream(t)
+  /** Cache entries after one start of `--workers <n>` in a fresh temp dir, stopped once it serves. */
+  const entriesAfter = async (workers: string): Promise<number> => {
+    const temp = tempDir(t)
+    const port = await freePort()
+    const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '--workers', workers, '--port', String(port)], 'listening on port', {
+      TMPDIR: temp,
+    })
+    cli.child.kill('SIGTERM')
+    assert.equal(await cli.exited, 0, cli.stderr)
+    return filesIn(join(temp, 'node-compile-cache')).length
+  }
+  const one = await entriesAfter('1')
+  // With two workers the primary loads no proxy code (undici, src/server): only the workers can
+  // have written those, beside the cluster's own modules.
+  const two = await entriesAfter('2')
+  assert.ok(two > one, `cache entries: ${two} with two workers, ${one} with one process`)
 })
