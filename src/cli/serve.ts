@@ -48,10 +48,10 @@ export async function serve(options: ServeOptions): Promise<{ close(): Promise<v
     return serveCluster(options, key)
   }
   if (key === undefined) return serveHere(options, undefined)
-  // The signing thread boots while the gate and the proxy load (startSignerPool).
-  const signerPool = (await import('../session/signer.js')).startSignerPool(options.config.ory, key)
   const level =
     store === undefined ? undefined : storeModule!.openRedisLevel(store.redis, store.key, session!.store!, logger, session!.jwkFile === undefined)
+  // The signing thread boots while the gate and the proxy load (startSignerPool).
+  const signerPool = (await import('../session/signer.js')).startSignerPool(options.config.ory, key)
   return serveHere(options, { key, level, signerPool })
 }
 
