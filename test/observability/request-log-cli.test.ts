@@ -38,7 +38,7 @@ test('by default one short line per request on stderr, as ory proxy prints them,
   assert.equal(await get(port, '/trace', {}, 'TRACE'), 405)
   await until(() => textLines(cli).length === 6, 'six request lines')
   cli.child.kill('SIGTERM')
-  assert.equal(await cli.exited, 0)
+  assert.equal(await cli.exited, 0, `exit signal ${cli.child.signalCode}; stderr: ${cli.stderr}`)
   const lines = textLines(cli).map((line) => TEXT_LINE.exec(line))
   assert.ok(lines.every((match) => match !== null), textLines(cli).join('\n'))
   assert.deepEqual(
@@ -59,7 +59,7 @@ test('-q prints no request lines: only the ready line', async (t) => {
   const { port, cli } = await startCli(t, ['-q'])
   for (let i = 0; i < 5; i++) assert.equal(await get(port, `/page-${i}`), 200)
   cli.child.kill('SIGTERM')
-  assert.equal(await cli.exited, 0)
+  assert.equal(await cli.exited, 0, `exit signal ${cli.child.signalCode}; stderr: ${cli.stderr}`)
   assert.equal(cli.stderr, `ory-proxy ready on http://localhost:${port}\n`)
 })
 
@@ -69,7 +69,7 @@ test('--log-format json: one JSON object per request with the fields of --debug,
   assert.equal(await get(port, '/second', { cookie: 'ory_session_x=a' }), 200)
   await until(() => debugEvents(cli.stderr).length === 2, 'two JSON lines')
   cli.child.kill('SIGTERM')
-  assert.equal(await cli.exited, 0)
+  assert.equal(await cli.exited, 0, `exit signal ${cli.child.signalCode}; stderr: ${cli.stderr}`)
   const [first, second] = debugEvents(cli.stderr)
   assert.deepEqual(Object.keys(first!).sort(), [
     'error', 'event', 'jwt', 'level', 'method', 'ms', 'path', 'request', 'route', 'session', 'status', 'time', 'upstream_ms',
@@ -90,7 +90,7 @@ test('-q with --log-format json (or ORY_PROXY_LOG_FORMAT=json) keeps the JSON li
     assert.equal(await get(port, '/page'), 200)
     await until(() => debugEvents(cli.stderr).length === 1, 'one JSON line')
     cli.child.kill('SIGTERM')
-    assert.equal(await cli.exited, 0)
+    assert.equal(await cli.exited, 0, `exit signal ${cli.child.signalCode}; stderr: ${cli.stderr}`)
     assert.equal(cli.stderr.split('\n')[0], `ory-proxy ready on http://localhost:${port}`)
     assert.equal(debugEvents(cli.stderr)[0]!.path, '/page')
   }
@@ -131,7 +131,7 @@ test('a reader that stops reading stderr costs dropped lines, never requests: 1,
   assert.ok(dropped > 0, `lines were dropped (${dropped})`)
   const stopped = performance.now()
   cli.child.kill('SIGTERM')
-  assert.equal(await cli.exited, 0)
+  assert.equal(await cli.exited, 0, `exit signal ${cli.child.signalCode}; stderr: ${cli.stderr}`)
   assert.ok(performance.now() - stopped < 4_000, 'a stderr nobody reads does not hold the exit')
 })
 
@@ -145,5 +145,5 @@ test('a reader that closes stderr costs the lines, never the proxy: warnings and
   assert.equal(await get(port, '/.ory/self-service/login/browser'), 502)
   for (let i = 0; i < 200; i++) assert.equal(await get(port, `/page-${i}`), 200)
   cli.child.kill('SIGTERM')
-  assert.equal(await cli.exited, 0)
+  assert.equal(await cli.exited, 0, `exit signal ${cli.child.signalCode}; stderr: ${cli.stderr}`)
 })
