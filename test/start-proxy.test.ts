@@ -104,6 +104,7 @@ test('errors reject with the typed codes the command line prints, and leave noth
     const child = await runChild(options)
     const rejected = child.steps.find((step) => step.step === 'rejected')
     assert.equal(rejected?.code, code, JSON.stringify(child.steps))
+    assert.equal(rejected?.threadsAfter, rejected?.threadsBefore, `threads left after the rejected start: ${JSON.stringify(rejected)}`)
     assert.equal(child.code, 0)
     assert.ok(child.exitAfterCloseMs < 2_000, `exited ${child.exitAfterCloseMs} ms after a rejected start`)
   }
