@@ -26,6 +26,7 @@ import {
   PROBED,
   PROXY_ENV,
   PROXY_FLAGS,
+  TOKEN_BYTES,
   WITH_METRICS,
   type Measurement,
   type ProxyKind,
@@ -97,12 +98,20 @@ interface Target {
   stop(): Promise<void>
 }
 
+/** The minimal Node pass-throughs: the bench role file each runs, and its arguments after the origin. */
+const NODE_PEERS = {
+  reference: ['reference-proxy.mjs'],
+  'reference-2': ['reference-cluster-proxy.mjs'],
+  'reference-token': ['reference-proxy.mjs', String(TOKEN_BYTES)],
+  dispatch: ['dispatch-proxy.mjs'],
+} as const
+const isNodePeer = (kind: ProxyKind): kind is keyof typeof NODE_PEERS => kind in NODE_PEERS
+
 async function startTarget(kind: ProxyKind, origin: string, ory: string): Promise<Target> {
-  if (kind === 'reference' || kind === 'dispatch' || kind === 'go' || kind === 'nginx') {
-    const peer =
-      kind === 'reference' || kind === 'dispatch'
-        ? await startRole(`${kind}-proxy.mjs`, [origin])
-        : await (kind === 'go' ? startGoProxy : startNginx)(origin)
+  if (isNodePeer(kind) || kind === 'go' || kind === 'nginx') {
+    const peer = isNodePeer(kind)
+      ? await startRole(NODE_PEERS[kind][0], [origin, ...NODE_PEERS[kind].slice(1)])
+      : await (kind === 'go' ? startGoProxy : startNginx)(origin)
     return { base: `http://127.0.0.1:${peer.port}`, port: peer.port, pid: peer.pid, probe: undefined, stop: () => peer.stop() }
   }
   const probe = PROBED.has(kind) ? createProbe(kind) : undefined

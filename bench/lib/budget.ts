@@ -11,12 +11,14 @@ export interface ScenarioResult {
 /**
  * One target of `bench/budget.json`: a figure (`scenario.field`), a ratio or a difference of two,
  * with a bound. Ratios and differences are taken round by round (both sides measured in the same
- * round) and their median is checked, so drift in the machine's load cancels out.
+ * round) and their median is checked, so drift in the machine's load cancels out. A ratio `over`
+ * two more figures is divided by theirs: ours against a floor that pays the same inherent cost.
  */
 export interface Check {
   readonly name: string
   readonly value?: string
   readonly ratio?: readonly [string, string]
+  readonly over?: readonly [string, string]
   readonly difference?: readonly [string, string]
   readonly max?: number
   readonly min?: number
@@ -42,10 +44,20 @@ function series(results: Readonly<Record<string, ScenarioResult>>, path: string)
   return values
 }
 
-function combine(a: number[], b: number[], op: (x: number, y: number) => number): number {
-  if (a.length === b.length) return percentile(a.map((x, i) => op(x, b[i]!)), 0.5)
-  return op(percentile(a, 0.5), percentile(b, 0.5))
+/** `op` of the series, round by round when all have the same rounds, else of their medians. */
+function combine(series: number[][], op: (values: number[]) => number): number {
+  const rounds = series[0]!.length
+  if (series.every((values) => values.length === rounds)) {
+    return percentile(
+      series[0]!.map((_, i) => op(series.map((values) => values[i]!))),
+      0.5,
+    )
+  }
+  return op(series.map((values) => percentile(values, 0.5)))
 }
+
+const quotient = ([a, b, c, d]: number[]) => (c === undefined ? a! / b! : a! / b! / (c / d!))
+const difference = ([a, b]: number[]) => a! - b!
 
 /** Evaluates every check against one bench run's results. */
 export function judge(checks: readonly Check[], results: Readonly<Record<string, ScenarioResult>>): Verdict[] {
@@ -63,10 +75,9 @@ export function judge(checks: readonly Check[], results: Readonly<Record<string,
       const values = series(results, check.value)
       value = values && percentile(values, 0.5)
     } else {
-      const [left, right] = (check.ratio ?? check.difference)!
-      const a = series(results, left)
-      const b = series(results, right)
-      if (a !== undefined && b !== undefined) value = combine(a, b, check.ratio ? (x, y) => x / y : (x, y) => x - y)
+      const paths = [...(check.ratio ?? check.difference)!, ...(check.over ?? [])]
+      const all = paths.map((path) => series(results, path))
+      if (all.every((values) => values !== undefined)) value = combine(all as number[][], check.ratio ? quotient : difference)
     }
     if (value === undefined) return { name: check.name, value, bound, pass: undefined }
     const pass = (check.max === undefined || value <= check.max) && (check.min === undefined || value >= check.min)

@@ -3,6 +3,8 @@ import type { Load } from './load.js'
 /** The proxies a scenario can run against; each is started once and shared by the scenarios naming it. */
 export type ProxyKind =
   | 'reference'
+  | 'reference-2'
+  | 'reference-token'
   | 'dispatch'
   | 'go'
   | 'nginx'
@@ -18,7 +20,7 @@ export type ProxyKind =
   | 'no-jwt-log'
 
 /** Proxies that are programs of their own, not ory-proxy: the minimal Node pass-throughs and the peers (bench/lib/peers.ts). */
-export type OtherProxy = 'reference' | 'dispatch' | 'go' | 'nginx'
+export type OtherProxy = 'reference' | 'reference-2' | 'reference-token' | 'dispatch' | 'go' | 'nginx'
 
 /** The CLI flags of each ory-proxy under test (after `<origin> --sdk-url <ory>`). */
 export const PROXY_FLAGS: Readonly<Record<Exclude<ProxyKind, OtherProxy>, readonly string[]>> = {
@@ -58,6 +60,11 @@ export const FIXED_RATE = 1_000
 export const SIGNING_RATE = 200
 /** …and anonymous requests/s, whose p99 must not notice the signing. */
 export const ANONYMOUS_RATE = 800
+/**
+ * Bytes of the token ory-proxy sends the app for a bench session (the `memory` run reports the
+ * real one: 1,822 here), which `reference-token` adds to every request it forwards.
+ */
+export const TOKEN_BYTES = 1_822
 export const DISTINCT_SESSIONS = 10_000
 
 /** One thing measured in every round: a load against the origin directly or through a proxy. */
@@ -159,7 +166,15 @@ export const MEASUREMENTS: readonly Measurement[] = [
     proxy: 'jwt',
     load: httpLoad('/', { session: 0 }),
     baseline: 'direct',
-    needs: ['no-jwt'],
+    needs: ['no-jwt', 'reference-token'],
+  },
+  {
+    id: 'reference-token',
+    title: `minimal pass-through sending the app a ${TOKEN_BYTES.toLocaleString('en')}-byte token, the session cookie sent: the floor of the JWT path`,
+    proxy: 'reference-token',
+    load: httpLoad('/', { session: 0 }),
+    baseline: 'direct',
+    needs: ['reference'],
   },
   {
     id: 'jwt-10k',
@@ -173,7 +188,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
     warmUp: (base) => ({ kind: 'http', url: `${base}/`, connections: CONNECTIONS, amount: DISTINCT_SESSIONS, sessions: DISTINCT_SESSIONS }),
     rewarmEachRound: true,
     baseline: 'direct',
-    needs: ['no-jwt'],
+    needs: ['no-jwt', 'reference-token'],
   },
   {
     id: 'no-jwt-metrics',
@@ -230,7 +245,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
     proxy: 'workers-2',
     load: keepAlive,
     baseline: 'direct-loop',
-    needs: ['workers-1'],
+    needs: ['workers-1', 'reference-loop-2'],
     cpuBaseline: 'workers-1',
     connectionSplit: true,
   },
@@ -242,6 +257,18 @@ export const MEASUREMENTS: readonly Measurement[] = [
     baseline: 'direct-loop',
     needs: ['workers-1'],
     cpuBaseline: 'workers-1',
+    connectionSplit: true,
+  },
+  // The floor of the two above: the minimal pass-through, one process against two (round-robin).
+  { id: 'reference-loop-1', title: 'minimal pass-through, one process, the undici keep-alive loop', proxy: 'reference', load: keepAlive, baseline: 'direct-loop' },
+  {
+    id: 'reference-loop-2',
+    title: 'minimal pass-through in two cluster workers (round-robin): the floor of --workers 2',
+    proxy: 'reference-2',
+    load: keepAlive,
+    baseline: 'direct-loop',
+    needs: ['reference-loop-1'],
+    cpuBaseline: 'reference-loop-1',
     connectionSplit: true,
   },
   { id: 'close-direct', title: 'direct, a new connection per request (baseline)', load: reconnecting },
@@ -298,7 +325,7 @@ export const GROUPS: Readonly<Record<string, readonly string[]>> = {
   latency: ['fixed-reference', 'fixed-no-jwt', 'fixed-jwt'],
   'no-cache': ['jwt-no-cache'],
   // Issue 11: one process against two workers, both schedulings, keep-alive and a new connection per request.
-  workers: ['workers-2', 'workers-2-rr', 'close-workers-2', 'close-workers-2-rr'],
+  workers: ['workers-2', 'workers-2-rr', 'reference-loop-2', 'close-workers-2', 'close-workers-2-rr'],
   observability: ['no-jwt-metrics', 'jwt-warm-metrics', 'no-jwt-log'],
   // Issue 12: the peers beside ours at 1 KiB, 64 KiB and 1 MiB.
   peers: ['go', 'nginx', 'no-jwt', 'jwt-warm', '64k', 'jwt-64k', '1m', 'jwt-1m'],

@@ -31,8 +31,8 @@ function notes(median: Readonly<Record<string, number>>): string {
   return parts.join('; ')
 }
 
-/** The issue-11 rows (one process against two workers, both schedulings), in this order, when measured. */
-const CLUSTER_ROWS = ['direct-loop', 'workers-1', 'workers-2', 'workers-2-rr', 'close-direct', 'close-workers-1', 'close-workers-2', 'close-workers-2-rr']
+/** The issue-11 rows (one process against two workers, both schedulings, and the minimal pass-through's floor of the same), in this order, when measured. */
+const CLUSTER_ROWS = ['direct-loop', 'workers-1', 'workers-2', 'workers-2-rr', 'reference-loop-1', 'reference-loop-2', 'close-direct', 'close-workers-1', 'close-workers-2', 'close-workers-2-rr']
 
 /** One process against `--workers 2`: CPU of every process, where the CPU went, how the connections split. */
 function printCluster(results: Report['results']): void {
