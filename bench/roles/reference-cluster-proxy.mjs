@@ -1,7 +1,7 @@
 // The floor of --workers 2: the minimal pass-through (reference-proxy.mjs) in two cluster workers.
-// Node's round-robin hands the client's keep-alive connections out evenly (25 each of 50), so
-// what this costs above one reference process is what two Node processes sharing the load cost,
-// with nothing of ory-proxy's cluster in it. Usage (from the bench): node
+// Node's round-robin hands the client's keep-alive connections out in turn (26/24 to 34/16 of 50
+// seen), so what this costs above one reference process is what two Node processes sharing the
+// load cost, with nothing of ory-proxy's cluster in it. Usage (from the bench): node
 // reference-cluster-proxy.mjs <origin>; reports its port over IPC once both workers listen.
 import cluster from 'node:cluster'
 import { fileURLToPath } from 'node:url'
