@@ -13,7 +13,7 @@ import { credentialSecretOf, type SigningKey } from './keys.js'
 import { ALONE, type SharedSessionLevel } from './shared-level.js'
 import { startSignerPool, type SignerPool, type SignerPoolOptions } from './signer.js'
 import { SingleFlight } from './single-flight.js'
-import { SessionCache } from './session-cache.js'
+import { SessionCache, type StoredAnswer } from './session-cache.js'
 import { WhoamiClient, type ActiveSession, type CallContext } from './whoami.js'
 
 /** ory proxy signs tokens valid for 60 s. */
@@ -86,6 +86,8 @@ export class OrySessionGate implements SessionGate {
   readonly #events: SessionEvents | undefined
   /** Bumped by every logout, so a whoami answer that was in flight then is not cached. */
   #evictions = 0
+  /** Renewals of tokens still being sent, from their start to their end ({@link #renewBeside}). */
+  #renewingBeside = 0
 
   constructor(ory: Upstream, options: SessionGateOptions) {
     const events = options.events
@@ -131,15 +133,13 @@ export class OrySessionGate implements SessionGate {
         return cache!.authorizationOf(cached)
       }
       if (cached.renewal !== undefined) {
-        const waiting = this.#flights.has(key)
-        const renewed = this.#flights.run(key, () => this.#renew(key, cache!.answerOf(cached)))
         if (now + this.#renewBesideMinMs > cached.tokenExpiresAt) {
-          if (trace !== undefined) trace.session = waiting ? 'shared' : 'renew'
-          return renewed
+          if (trace !== undefined) trace.session = this.#flights.has(key) ? 'shared' : 'renew'
+          return this.#flights.run(key, () => this.#renew(key, cache!.answerOf(cached)))
         }
         // The cached token is still sent: the request itself waits for nothing.
         if (trace !== undefined) trace.session = 'hit'
-        renewed.catch(() => {})
+        if (!this.#flights.has(key)) this.#renewBeside(key, cached)
         return cache!.authorizationOf(cached)
       }
     }
@@ -243,6 +243,21 @@ export class OrySessionGate implements SessionGate {
       shared!.release(key, lease)
     }
     return answer.authorization
+  }
+
+  /**
+   * Starts renewing a token that is still being sent, unless as many such renewals as the signing
+   * pool lets run beside are in progress: then a later request for the session starts it. Counted
+   * here, from the start, because a burst of requests starts them all before the first reaches
+   * the pool; so they never fill the room a request waiting for its token needs.
+   */
+  #renewBeside(key: string, cached: StoredAnswer): void {
+    if (this.#renewingBeside >= this.#signer.besideLimit) return
+    this.#renewingBeside++
+    this.#flights
+      .run(key, () => this.#renew(key, this.#cache!.answerOf(cached)))
+      .catch(() => {})
+      .finally(() => this.#renewingBeside--)
   }
 
   async #renew(key: string, cached: CachedAnswer): Promise<string | undefined> {

@@ -22,6 +22,9 @@ export interface SignerPoolOptions {
   readonly maxQueue?: number | undefined
 }
 
+/** Queued places renewals beside a served token may take at most ({@link SignerPool.besideLimit}). */
+const BESIDE_QUEUE_MAX = 64
+
 /** The throwaway token {@link SignerPool.ready} signs: a subject no session has, expired at once. */
 const WARM_UP: SignTask = { sub: 'ory-proxy:warm-up', session: '{}', iat: 0, exp: 1, jti: 'warm-up' }
 
@@ -34,6 +37,12 @@ const WARM_UP: SignTask = { sub: 'ory-proxy:warm-up', session: '{}', iat: 0, exp
 export class SignerPool {
   readonly #pool: Piscina<SignTask, SignResult>
   readonly #capacity: number
+  /**
+   * Renewals beside a token still being sent may take the threads' places and at most 64 queued
+   * ones (half the queue when it is shorter): optional work, it must never fill the queue a request
+   * waiting for its token needs, and such a request then waits behind at most that many.
+   */
+  readonly besideLimit: number
   #pending = 0
   #ready: Promise<void> | undefined = undefined
 
@@ -42,6 +51,7 @@ export class SignerPool {
     const tasksPerThread = options.tasksPerThread ?? 4
     const maxQueue = options.maxQueue ?? 1_024
     this.#capacity = threads * tasksPerThread + maxQueue
+    this.besideLimit = threads * tasksPerThread + Math.min(BESIDE_QUEUE_MAX, Math.floor(maxQueue / 2))
     this.#pool = new Piscina<SignTask, SignResult>({
       filename: WORKER_FILE,
       workerData: setup,
