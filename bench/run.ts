@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
-import { judge, scenariosWithErrors, type Check, type ScenarioResult } from './lib/budget.js'
+import { failureFigures, judge, scenariosWithErrors, type Check, type ScenarioResult } from './lib/budget.js'
 import { startQuiet } from './lib/cli-process.js'
 import type { LoadResult } from './lib/load.js'
 import { measureMemory } from './lib/memory.js'
@@ -170,6 +170,7 @@ async function measure(roles: { client: Role; origin: Role }, measurement: Measu
     p50: main.p50,
     p99: main.p99,
     errors: results.reduce((sum, result) => sum + result.errors, 0),
+    ...failureFigures(results),
     // What the load generator spent: on 2 shared cores a heavy client (HTTP/2) caps every figure.
     clientCpuPerRequest: Math.round((cpuMicros(client.pid) - clientCpuBefore) / requests),
     originCpuPerRequest: Math.round((cpuMicros(origin.pid) - originCpuBefore) / requests),
@@ -372,7 +373,10 @@ if (options.guard) {
   const failures = report.failures ?? []
   for (const { scenario, round, message } of failures) console.log(`bench:guard: ${scenario}${round === undefined ? '' : ` (round ${round})`} failed: ${message}`)
   const errored = scenariosWithErrors(report.results)
-  for (const { scenario, errors } of errored) console.log(`bench:guard: ${scenario}: ${errors} failed request(s)`)
+  for (const { scenario, errors, kinds } of errored) {
+    const what = Object.entries(kinds).map(([kind, count]) => `${kind} ×${count}`)
+    console.log(`bench:guard: ${scenario}: ${errors} failed request(s)${what.length === 0 ? '' : ` (${what.join(', ')})`}`)
+  }
   const clean = failed.length === 0 && failures.length === 0 && errored.length === 0
   console.log(
     clean

@@ -1,4 +1,5 @@
 import { percentile } from './cli-process.js'
+import type { LoadResult } from './load.js'
 import type { Figures } from './stats.js'
 
 /** Every run of one scenario in one bench run, and their medians. */
@@ -88,13 +89,34 @@ export function judge(checks: readonly Check[], results: Readonly<Record<string,
 /** The figures that count failed requests: a load's, and the whoami run's two. */
 const ERROR_FIELDS = ['errors', 'workersErrors', 'redisErrors'] as const
 
+/** A load's failed requests of one kind are kept in its figures as `failed: <kind>` (`failed: HTTP 503`). */
+const FAILED = 'failed: '
+
+/** The figures of a load's failed requests by kind, summed over its parts (a parallel load has several). */
+export function failureFigures(results: readonly LoadResult[]): Figures {
+  const figures: Figures = {}
+  for (const { failures } of results) {
+    for (const [kind, count] of Object.entries(failures)) figures[FAILED + kind] = (figures[FAILED + kind] ?? 0) + count
+  }
+  return figures
+}
+
 /**
  * Scenarios whose runs saw failed requests (socket errors, timeouts, non-2xx answers), with how
- * many: their other figures describe a target that was failing, so the guard does not take them.
+ * many and what they were: their other figures describe a target that was failing, so the guard
+ * does not take them.
  */
-export function scenariosWithErrors(results: Readonly<Record<string, ScenarioResult>>): { scenario: string; errors: number }[] {
+export function scenariosWithErrors(
+  results: Readonly<Record<string, ScenarioResult>>,
+): { scenario: string; errors: number; kinds: Record<string, number> }[] {
   return Object.entries(results).flatMap(([scenario, { runs }]) => {
     const errors = runs.reduce((sum, run) => sum + ERROR_FIELDS.reduce((n, field) => n + (run[field] ?? 0), 0), 0)
-    return errors > 0 ? [{ scenario, errors }] : []
+    const kinds: Record<string, number> = {}
+    for (const run of runs) {
+      for (const [field, count] of Object.entries(run)) {
+        if (field.startsWith(FAILED)) kinds[field.slice(FAILED.length)] = (kinds[field.slice(FAILED.length)] ?? 0) + count
+      }
+    }
+    return errors > 0 ? [{ scenario, errors, kinds }] : []
   })
 }

@@ -59,6 +59,8 @@ export interface LoadResult {
   readonly p99: number
   /** Socket errors, timeouts and non-2xx answers. */
   readonly errors: number
+  /** The same by what they were: `HTTP 503`, an error's code (`UND_ERR_HEADERS_TIMEOUT`, `ECONNRESET`), `timeout`, … */
+  readonly failures: Readonly<Record<string, number>>
 }
 
 export const SESSION_COOKIE = 'ory_session_bench'

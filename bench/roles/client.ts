@@ -17,7 +17,28 @@ import { Pool } from 'undici'
 import { percentile } from '../lib/cli-process.js'
 import { SESSION_COOKIE, type H2Load, type HttpLoad, type Load, type LoadResult } from '../lib/load.js'
 
-function summary(latencies: number[], seconds: number, errors: number): LoadResult {
+/** Failed requests by what they were (`HTTP 503`, `UND_ERR_HEADERS_TIMEOUT`, …), so a guard that saw some can say which. */
+class Failures {
+  readonly byKind: Record<string, number> = {}
+  total = 0
+
+  add(kind: string, count = 1): void {
+    if (count === 0) return
+    this.byKind[kind] = (this.byKind[kind] ?? 0) + count
+    this.total += count
+  }
+
+  status(code: number): void {
+    this.add(`HTTP ${code}`)
+  }
+
+  error(error: unknown): void {
+    const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown }
+    this.add(typeof code === 'string' ? code : typeof name === 'string' ? name : 'error')
+  }
+}
+
+function summary(latencies: number[], seconds: number, failures: Failures): LoadResult {
   const round = (ms: number) => Math.round(ms * 1000) / 1000
   return {
     requests: latencies.length,
@@ -25,7 +46,8 @@ function summary(latencies: number[], seconds: number, errors: number): LoadResu
     rps: Math.round(latencies.length / seconds),
     p50: round(percentile(latencies, 0.5)),
     p99: round(percentile(latencies, 0.99)),
-    errors,
+    errors: failures.total,
+    failures: failures.byKind,
   }
 }
 
@@ -42,7 +64,7 @@ async function runPaced(load: HttpLoad): Promise<LoadResult> {
   const url = new URL(load.url)
   const pool = new Pool(url.origin, { connections: load.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
   const latencies: number[] = []
-  let errors = 0
+  const failures = new Failures()
   const pending = new Set<Promise<void>>()
   const send = (sequence: number) => {
     const started = performance.now()
@@ -52,9 +74,9 @@ async function runPaced(load: HttpLoad): Promise<LoadResult> {
       .then(async ({ statusCode, body }) => {
         await body.dump()
         if (statusCode >= 200 && statusCode < 300) latencies.push(performance.now() - started)
-        else errors++
+        else failures.status(statusCode)
       })
-      .catch(() => void errors++)
+      .catch((error: unknown) => failures.error(error))
       .finally(() => pending.delete(done))
     pending.add(done)
   }
@@ -70,10 +92,11 @@ async function runPaced(load: HttpLoad): Promise<LoadResult> {
   await Promise.all(pending)
   const seconds = (performance.now() - began) / 1000
   await pool.close()
-  return summary(latencies, seconds, errors)
+  return summary(latencies, seconds, failures)
 }
 
 const SUCCESS = /^HTTP\/1\.1 2\d\d /
+const STATUS = /^HTTP\/1\.1 (\d{3}) /
 
 /**
  * A new TCP connection per request: `connections` loops, each connecting, writing one GET with
@@ -90,7 +113,7 @@ async function runReconnecting(load: HttpLoad): Promise<LoadResult> {
     return `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: close\r\n${cookie === undefined ? '' : `cookie: ${cookie}\r\n`}\r\n`
   }
   const latencies: number[] = []
-  let errors = 0
+  const failures = new Failures()
   let sent = 0
   const once = (request: string) =>
     new Promise<void>((resolve) => {
@@ -98,16 +121,20 @@ async function runReconnecting(load: HttpLoad): Promise<LoadResult> {
       const socket = net.connect({ port, host: url.hostname, noDelay: true })
       let status = ''
       let ended = 0
-      socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')))
+      let failure: unknown
+      socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error('no answer in 10 s'), { code: 'timeout' })))
       socket.on('connect', () => socket.write(request, 'latin1'))
       socket.on('data', (chunk: Buffer) => {
         if (status.length < 16) status += chunk.toString('latin1', 0, 16)
       })
       socket.on('end', () => (ended = performance.now()))
-      socket.on('error', () => {})
+      socket.on('error', (error) => (failure = error))
       socket.on('close', (hadError) => {
+        const code = STATUS.exec(status)?.[1]
         if (!hadError && ended > 0 && SUCCESS.test(status)) latencies.push(ended - started)
-        else errors++
+        else if (hadError) failures.error(failure)
+        else if (code !== undefined) failures.status(Number(code))
+        else failures.add('closed before an answer')
         resolve()
       })
     })
@@ -119,7 +146,7 @@ async function runReconnecting(load: HttpLoad): Promise<LoadResult> {
       while (more()) await once(head(sent++))
     }),
   )
-  return summary(latencies, (performance.now() - began) / 1000, errors)
+  return summary(latencies, (performance.now() - began) / 1000, failures)
 }
 
 /**
@@ -131,7 +158,7 @@ async function runClosedLoop(load: HttpLoad): Promise<LoadResult> {
   const url = new URL(load.url)
   const pool = new Pool(url.origin, { connections: load.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
   const latencies: number[] = []
-  let errors = 0
+  const failures = new Failures()
   let sent = 0
   const began = performance.now()
   const end = began + (load.seconds ?? 5) * 1000
@@ -145,16 +172,16 @@ async function runClosedLoop(load: HttpLoad): Promise<LoadResult> {
           const { statusCode, body } = await pool.request({ path: url.pathname, method: 'GET', headers: cookie === undefined ? {} : { cookie } })
           await body.dump()
           if (statusCode >= 200 && statusCode < 300) latencies.push(performance.now() - started)
-          else errors++
-        } catch {
-          errors++
+          else failures.status(statusCode)
+        } catch (error) {
+          failures.error(error)
         }
       }
     }),
   )
   const seconds = (performance.now() - began) / 1000
   await pool.close()
-  return summary(latencies, seconds, errors)
+  return summary(latencies, seconds, failures)
 }
 
 /** wrk's latency figures (`50%   21.10ms`) in ms. */
@@ -174,9 +201,19 @@ async function runWrk(load: HttpLoad): Promise<LoadResult> {
   const { stdout } = await promisify(execFile)('wrk', args, { timeout: (seconds + 30) * 1000 })
   const elapsed = (performance.now() - began) / 1000
   const requests = Number(/^\s*(\d+) requests in/m.exec(stdout)?.[1] ?? Number.NaN)
-  const count = (pattern: RegExp) => [...stdout.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0)
-  const errors = count(/Non-2xx or 3xx responses: (\d+)/g) + count(/(?:connect|read|write|timeout) (\d+)/g)
-  return { requests, seconds: elapsed, rps: Math.round((requests - errors) / seconds), p50: wrkMs(stdout, '50%'), p99: wrkMs(stdout, '99%'), errors }
+  const failures = new Failures()
+  // wrk counts answers outside 2xx without their status, and socket errors by kind.
+  failures.add('HTTP non-2xx', Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0))
+  for (const [, kind, count] of stdout.matchAll(/(connect|read|write|timeout) (\d+)/g)) failures.add(`socket ${kind}`, Number(count))
+  return {
+    requests,
+    seconds: elapsed,
+    rps: Math.round((requests - failures.total) / seconds),
+    p50: wrkMs(stdout, '50%'),
+    p99: wrkMs(stdout, '99%'),
+    errors: failures.total,
+    failures: failures.byKind,
+  }
 }
 
 function runHttp(load: HttpLoad): Promise<LoadResult> {
@@ -206,19 +243,23 @@ function runHttp(load: HttpLoad): Promise<LoadResult> {
         }),
   }
   const latencies: number[] = []
+  const failures = new Failures()
   let ok = 0
   return new Promise((resolve, reject) => {
     const began = performance.now()
     const instance = autocannon(options, (error, result) => {
       if (error) return reject(error)
       const seconds = (performance.now() - began) / 1000
-      const errors = result.errors + result.timeouts + result.non2xx
-      resolve({ ...summary(latencies, seconds, errors), requests: ok + errors, rps: Math.round(ok / seconds) })
+      failures.add('socket error', result.errors)
+      failures.add('timeout', result.timeouts)
+      resolve({ ...summary(latencies, seconds, failures), requests: ok + failures.total, rps: Math.round(ok / seconds) })
     })
     instance.on('response', (_client, status: number, _bytes: number, ms: number) => {
       if (status >= 200 && status < 300) {
         ok++
         latencies.push(ms)
+      } else {
+        failures.status(status)
       }
     })
   })
@@ -229,7 +270,7 @@ async function runH2(load: H2Load): Promise<LoadResult> {
   await new Promise((resolve, reject) => (session.once('connect', resolve), session.once('error', reject)))
   session.on('error', () => {})
   const latencies: number[] = []
-  let errors = 0
+  const failures = new Failures()
   const began = performance.now()
   const end = began + load.seconds * 1000
   const once = () =>
@@ -237,12 +278,14 @@ async function runH2(load: H2Load): Promise<LoadResult> {
       const started = performance.now()
       const stream = session.request({ ':path': '/' })
       let status = 0
+      let failure: unknown
       stream.on('response', (headers) => (status = Number(headers[':status'])))
-      stream.on('error', () => {})
+      stream.on('error', (error) => (failure = error))
       stream.resume()
       stream.on('close', () => {
         if (status >= 200 && status < 300) latencies.push(performance.now() - started)
-        else errors++
+        else if (status !== 0) failures.status(status)
+        else failures.error(failure)
         resolve()
       })
     })
@@ -253,7 +296,7 @@ async function runH2(load: H2Load): Promise<LoadResult> {
   )
   const seconds = (performance.now() - began) / 1000
   session.close()
-  return summary(latencies, seconds, errors)
+  return summary(latencies, seconds, failures)
 }
 
 function run(load: Load): Promise<LoadResult[]> {
