@@ -114,7 +114,9 @@ export function scenariosWithErrors(
     const kinds: Record<string, number> = {}
     for (const run of runs) {
       for (const [field, count] of Object.entries(run)) {
-        if (field.startsWith(FAILED)) kinds[field.slice(FAILED.length)] = (kinds[field.slice(FAILED.length)] ?? 0) + count
+        if (!field.startsWith(FAILED)) continue
+        const kind = field.slice(FAILED.length)
+        kinds[kind] = (kinds[kind] ?? 0) + count
       }
     }
     return errors > 0 ? [{ scenario, errors, kinds }] : []
