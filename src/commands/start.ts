@@ -50,14 +50,18 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     },
   ]
 
+  // ignoreStdin: oclif otherwise reads a missing argument from a stdin that is not a terminal
+  // (waiting up to 10 ms), so `echo y | ory-proxy start <app>` would publish on "y".
   static override args = {
     'application-url': Args.string({
       description: 'The URL of your app, e.g. http://localhost:3000. Its path is kept as a prefix.',
       required: false,
+      ignoreStdin: true,
     }),
     'publish-url': Args.string({
       description: 'The URL the browser uses to reach the proxy (no path). Default: http://localhost:<port> (https with --https).',
       required: false,
+      ignoreStdin: true,
     }),
   }
 

@@ -129,6 +129,19 @@ test('--quiet prints exactly one ready line', async (t) => {
   assert.deepEqual(cli.stderr.trim().split('\n'), [`ory-proxy ready on http://localhost:${port}`])
 })
 
+test('what is piped to stdin is never taken for an argument', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--port', String(port)], 'listening on port', {}, 'http://piped.test:9999\ny\n')
+  assert.match(cli.stderr, new RegExp(`open:\\s+http://localhost:${port}\\n`))
+  assert.doesNotMatch(cli.stderr, /piped\.test/)
+  const toApp = await request(`http://127.0.0.1:${port}/`)
+  assert.equal(toApp.statusCode, 200)
+  await toApp.body.dump()
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+})
+
 test('--dev is accepted with a deprecation warning', async (t) => {
   const app = await startUpstream(t)
   const port = await freePort()

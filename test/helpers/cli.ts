@@ -56,15 +56,18 @@ export interface RunningCli {
 
 /**
  * Spawns `bin/run.js <args>` and resolves once stderr contains `ready` (a string or pattern), so
- * tests never sleep for readiness. Killed after the test if still running.
+ * tests never sleep for readiness. Killed after the test if still running. Its stdin is a pipe left
+ * open, as under most process managers; `stdin` is written to it at once.
  */
 export async function spawnCli(
   t: TestContext,
   args: string[],
   ready: string | RegExp,
   env: Record<string, string> = {},
+  stdin = '',
 ): Promise<RunningCli> {
   const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: ROOT })
+  if (stdin !== '') child.stdin!.write(stdin)
   const running: RunningCli = {
     child,
     stderr: '',
