@@ -68,7 +68,7 @@ export function printTable(report: Report): void {
     if (median.rps === undefined) continue // start-up, memory, whoami, level-lookup: printed below
     console.log(
       `| ${id} | ${show(median.rps)} | ${show(median.ratio, 2)} | ${show(median.p50, 2)} | ${show(median.p99, 2)} | ` +
-        `${show(median.addedP50, 2)} | ${show(median.addedP99, 2)} | ${show(median.cpuPerRequest)} | ${show(median.clientCpuPerRequest)} | ${show(median.rssMB)} | ${show(median.errors)} | ${notes(median)} |`,
+        `${show(median.addedP50, 2)} | ${show(median.addedP99, 2)} | ${show(median.cpuPerRequest, 1)} | ${show(median.clientCpuPerRequest)} | ${show(median.rssMB)} | ${show(median.errors)} | ${notes(median)} |`,
     )
   }
   printCluster(results)
