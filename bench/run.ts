@@ -136,9 +136,10 @@ function split(target: Target): { workers: number[]; primary: number } {
   return { workers: each.sort((a, b) => b - a), primary: own! }
 }
 
-/** The origin's count of accepted connections and requests. */
+/** A figure rounded to tenths. */
 const tenths = (value: number) => Math.round(value * 10) / 10
 
+/** The origin's count of accepted connections and requests. */
 const originCounts = (origin: Role) => origin.ask<{ connections: number; requests: number }>({})
 
 async function measure(roles: { client: Role; origin: Role }, measurement: Measurement, target: Target): Promise<Figures> {

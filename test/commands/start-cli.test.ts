@@ -140,6 +140,10 @@ test('what is piped to stdin is never taken for an argument', async (t) => {
   await toApp.body.dump()
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
+
+  const withoutApp = await runCli(['start', '--sdk-url', app.url], {}, 20_000, `${app.url}\n`)
+  assert.equal(withoutApp.code, 2)
+  assert.match(withoutApp.stderr, /missing <application-url>/)
 })
 
 test('--dev is accepted with a deprecation warning', async (t) => {

@@ -36,13 +36,17 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, HOME: EMPTY_HOME, ...extra }
 }
 
-/** Runs `bin/run.js <args>` to completion (for commands that exit by themselves). */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
+/**
+ * Runs `bin/run.js <args>` to completion (for commands that exit by themselves). Its stdin is a pipe
+ * left open; `stdin` is written to it at once.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000, stdin = ''): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs, cwd: ROOT }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs, cwd: ROOT }, (error, stdout, stderr) => {
       const code = error ? ((error as { code?: unknown }).code as number | null) : 0
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr })
     })
+    if (stdin !== '') child.stdin!.write(stdin)
   })
 }
 
