@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
+import { corePlan, setAffinity, type CorePlan } from './lib/affinity.js'
 import { failureFigures, judge, scenariosWithErrors, type Check, type ScenarioResult } from './lib/budget.js'
 import { startQuiet } from './lib/cli-process.js'
 import type { LoadResult } from './lib/load.js'
@@ -55,10 +56,13 @@ const { values: options } = parseArgs({
     latest: { type: 'boolean', default: false },
     // Node flags for every ory-proxy under test (space-separated), to try V8 settings against the same run.
     'proxy-node-args': { type: 'string' },
+    // Issue 12's method: each proxy alone on one core, the load and the origin on the others.
+    pin: { type: 'boolean', default: false },
   },
 })
 const rounds = Number(options.rounds)
 const seconds = Number(options.seconds)
+const cores: CorePlan | undefined = options.pin ? corePlan() : undefined
 
 /** Scenarios that are not rounds of load: each runs once, after the rounds. */
 const SINGLE_RUNS = ['startup', 'memory', 'whoami', 'level-lookup'] as const
@@ -111,7 +115,10 @@ async function startTarget(kind: ProxyKind, origin: string, ory: string): Promis
   if (isNodePeer(kind) || kind === 'go' || kind === 'nginx') {
     const peer = isNodePeer(kind)
       ? await startRole(NODE_PEERS[kind][0], [origin, ...NODE_PEERS[kind].slice(1)])
-      : await (kind === 'go' ? startGoProxy : startNginx)(origin)
+      : kind === 'go'
+        ? // Go sizes its scheduler (GOMAXPROCS) to the cores it may use when it starts; pinned, that is one.
+          await startGoProxy(origin, cores === undefined ? {} : { GOMAXPROCS: '1' })
+        : await startNginx(origin)
     return { base: `http://127.0.0.1:${peer.port}`, port: peer.port, pid: peer.pid, probe: undefined, stop: () => peer.stop() }
   }
   const probe = PROBED.has(kind) ? createProbe(kind) : undefined
@@ -134,6 +141,17 @@ function split(target: Target): { workers: number[]; primary: number } {
   const [primary, ...workers] = processTree(target.pid!)
   const [own, ...each] = connectionsByProcess(target.port, [primary!, ...workers])
   return { workers: each.sort((a, b) => b - a), primary: own! }
+}
+
+/**
+ * `--pin`: the proxy of `measurement` alone on its core and the bench's roles (whose load generator
+ * and origin it starts later inherit it) on the others; every core for a run that measures a
+ * second one.
+ */
+function place(plan: CorePlan, measurement: Measurement, target: Target, roles: readonly Role[]): void {
+  const shared = measurement.allCores === true
+  for (const role of roles) setAffinity(role.pid, shared ? plan.all : plan.rest)
+  if (target.pid !== undefined) setAffinity(target.pid, shared ? plan.all : plan.proxy)
 }
 
 /** A figure rounded to tenths. */
@@ -290,6 +308,7 @@ async function runSuite(): Promise<Report> {
       for (const measurement of order) {
         console.error(`bench: round ${round}/${rounds}: ${measurement.id}`)
         await recording(failures, measurement.id, round, async () => {
+          if (cores !== undefined) place(cores, measurement, targetOf(measurement), [origin, ory, client])
           if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
           thisRound.set(measurement.id, await measure({ client, origin }, measurement, targetOf(measurement)))
         })
@@ -316,6 +335,7 @@ async function runSuite(): Promise<Report> {
     }
     for (const target of targets.values()) await target.stop()
     targets.clear()
+    if (cores !== undefined) for (const role of [origin, ory, client]) setAffinity(role.pid, cores.all)
 
     if (selection.single.has('whoami')) {
       console.error(`bench: whoami calls, ${DISTINCT_SESSIONS.toLocaleString('en')} sessions through --workers 2, then two proxies sharing Redis`)
@@ -354,7 +374,7 @@ async function runSuite(): Promise<Report> {
   const report: Report = {
     date: new Date().toISOString(),
     machine: { ...before, loadAverageAfter: after.loadAverage },
-    settings: { rounds, seconds, only: options.only ?? null },
+    settings: { rounds, seconds, only: options.only ?? null, pinned: cores !== undefined },
     durationSeconds: Math.round((performance.now() - began) / 1000),
     results,
     failures,

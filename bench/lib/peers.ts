@@ -38,8 +38,8 @@ function exitOf(child: ChildProcess): Promise<void> {
   })
 }
 
-/** Builds and starts the Go httputil proxy in front of `origin`; it exits when its stdin closes. */
-export async function startGoProxy(origin: string): Promise<Peer> {
+/** Builds and starts the Go httputil proxy in front of `origin` (`env` beside the bench's); it exits when its stdin closes. */
+export async function startGoProxy(origin: string, env: Readonly<Record<string, string>> = {}): Promise<Peer> {
   ensurePeers()
   mkdirSync(BIN, { recursive: true })
   const binary = join(BIN, 'go-proxy')
@@ -50,7 +50,7 @@ export async function startGoProxy(origin: string): Promise<Peer> {
     stdio: 'inherit',
     timeout: 300_000,
   })
-  const child = spawn(binary, [origin], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(binary, [origin], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   const exited = exitOf(child)
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('go-proxy: no port in 10 s')), 10_000)

@@ -94,6 +94,11 @@ export interface Measurement {
    * the load (50 connections opened at once) and 0.5 s before its end.
    */
   readonly connectionSplit?: boolean
+  /**
+   * Measures what a second core brings (`--workers 2` and its comparisons): with `--pin`, its
+   * proxy and the bench's roles keep every core.
+   */
+  readonly allCores?: boolean
 }
 
 const httpLoad = (path: string, extra: Partial<Load & { kind: 'http' }> = {}) => (base: string, seconds: number): Load => ({
@@ -237,8 +242,8 @@ export const MEASUREMENTS: readonly Measurement[] = [
   },
   // Issue 11: --workers 2 against one process. Keep-alive runs use the client's undici loop, since a
   // cluster sheds connections to balance them and autocannon miscounts after a server's close.
-  { id: 'direct-loop', title: 'direct to the origin, the undici keep-alive loop (baseline of the workers runs)', load: keepAlive },
-  { id: 'workers-1', title: '--no-jwt, one process (--workers 1), the undici keep-alive loop', proxy: 'no-jwt', load: keepAlive, baseline: 'direct-loop' },
+  { id: 'direct-loop', title: 'direct to the origin, the undici keep-alive loop (baseline of the workers runs)', load: keepAlive, allCores: true },
+  { id: 'workers-1', title: '--no-jwt, one process (--workers 1), the undici keep-alive loop', proxy: 'no-jwt', load: keepAlive, baseline: 'direct-loop', allCores: true },
   {
     id: 'workers-2',
     title: '--no-jwt --workers 2 (workers accept: SCHED_NONE, keep-alive connections balanced)',
@@ -248,6 +253,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
     needs: ['workers-1', 'reference-loop-2'],
     cpuBaseline: 'workers-1',
     connectionSplit: true,
+    allCores: true,
   },
   {
     id: 'workers-2-rr',
@@ -258,9 +264,10 @@ export const MEASUREMENTS: readonly Measurement[] = [
     needs: ['workers-1'],
     cpuBaseline: 'workers-1',
     connectionSplit: true,
+    allCores: true,
   },
   // The floor of the two above: the minimal pass-through, one process against two (round-robin).
-  { id: 'reference-loop-1', title: 'minimal pass-through, one process, the undici keep-alive loop', proxy: 'reference', load: keepAlive, baseline: 'direct-loop' },
+  { id: 'reference-loop-1', title: 'minimal pass-through, one process, the undici keep-alive loop', proxy: 'reference', load: keepAlive, baseline: 'direct-loop', allCores: true },
   {
     id: 'reference-loop-2',
     title: 'minimal pass-through in two cluster workers (round-robin): the floor of --workers 2',
@@ -270,9 +277,10 @@ export const MEASUREMENTS: readonly Measurement[] = [
     needs: ['reference-loop-1'],
     cpuBaseline: 'reference-loop-1',
     connectionSplit: true,
+    allCores: true,
   },
-  { id: 'close-direct', title: 'direct, a new connection per request (baseline)', load: reconnecting },
-  { id: 'close-workers-1', title: '--no-jwt, one process, a new connection per request', proxy: 'no-jwt', load: reconnecting, baseline: 'close-direct' },
+  { id: 'close-direct', title: 'direct, a new connection per request (baseline)', load: reconnecting, allCores: true },
+  { id: 'close-workers-1', title: '--no-jwt, one process, a new connection per request', proxy: 'no-jwt', load: reconnecting, baseline: 'close-direct', allCores: true },
   {
     id: 'close-workers-2',
     title: '--no-jwt --workers 2 (SCHED_NONE), a new connection per request',
@@ -281,6 +289,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
     baseline: 'close-direct',
     needs: ['close-workers-1'],
     cpuBaseline: 'close-workers-1',
+    allCores: true,
   },
   {
     id: 'close-workers-2-rr',
@@ -290,6 +299,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
     baseline: 'close-direct',
     needs: ['close-workers-1'],
     cpuBaseline: 'close-workers-1',
+    allCores: true,
   },
   ...bySize('1 KiB', '', '/', 'direct', 'no-jwt', 'jwt-warm'),
   { id: 'direct-64k', title: 'direct to the origin, 64 KiB (baseline; wrk)', load: httpLoad('/64k', { client: 'wrk' }) },

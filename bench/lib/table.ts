@@ -12,7 +12,7 @@ export interface Failure {
 export interface Report {
   readonly date: string
   readonly machine: { cores: number; cpu: string; node: string; loadAverage: number[]; loadAverageAfter: number[] }
-  readonly settings: { rounds: number; seconds: number; only: readonly string[] | null }
+  readonly settings: { rounds: number; seconds: number; only: readonly string[] | null; pinned?: boolean }
   readonly durationSeconds: number
   readonly results: Readonly<Record<string, ScenarioResult>>
   /** Absent in reports written before failures were recorded. */
@@ -60,7 +60,7 @@ export function printTable(report: Report): void {
   const { machine, results } = report
   console.log(
     `\n${report.date}: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, load average ${machine.loadAverage.join(' ')} before, ` +
-      `${machine.loadAverageAfter.join(' ')} after; medians of ${report.settings.rounds} interleaved rounds of ${report.settings.seconds} s; ${report.durationSeconds} s in all\n`,
+      `${machine.loadAverageAfter.join(' ')} after; medians of ${report.settings.rounds} interleaved rounds of ${report.settings.seconds} s;${report.settings.pinned === true ? ' each proxy pinned to one core (--pin);' : ''} ${report.durationSeconds} s in all\n`,
   )
   console.log('| scenario | req/s | × baseline | p50 ms | p99 ms | +p50 ms | +p99 ms | proxy CPU µs/req | client CPU µs/req | RSS MB | errors | notes |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
