@@ -18,3 +18,15 @@ test('autocomplete bash builds a completion for every start flag and prints the 
   assert.equal(script.code, 0)
   assert.match(script.stdout, new RegExp(`${join(cache, 'ory-proxy/autocomplete/bash_setup')}`))
 })
+
+test('autocomplete never takes its shell from what is piped to stdin', async (t) => {
+  const cache = tempDir(t, 'ory-proxy-cache-')
+  // The pipe stays open, as under most process managers: oclif would read a missing argument from it.
+  const result = await runCli(['autocomplete'], { XDG_CACHE_HOME: cache, SHELL: '/bin/bash' }, 20_000, 'zsh\n')
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /ory-proxy autocomplete script bash/)
+  assert.doesNotMatch(result.stdout, /zsh/)
+  const explicit = await runCli(['autocomplete', 'zsh'], { XDG_CACHE_HOME: cache, SHELL: '/bin/bash' }, 20_000, 'bash\n')
+  assert.equal(explicit.code, 0, explicit.stderr)
+  assert.match(explicit.stdout, /ory-proxy autocomplete script zsh/)
+})
