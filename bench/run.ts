@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { corePlan, setAffinity, type CorePlan } from './lib/affinity.js'
@@ -27,6 +28,7 @@ import {
   PROBED,
   PROXY_ENV,
   PROXY_FLAGS,
+  rewarmDelayMs,
   TOKEN_BYTES,
   WITH_METRICS,
   type Measurement,
@@ -152,6 +154,17 @@ function place(plan: CorePlan, measurement: Measurement, target: Target, roles: 
   const shared = measurement.allCores === true
   for (const role of roles) setAffinity(role.pid, shared ? plan.all : plan.rest)
   if (target.pid !== undefined) setAffinity(target.pid, shared ? plan.all : plan.proxy)
+}
+
+/** Warms `measurement`'s cached sessions again, once their tokens cannot come due in the round (`rewarmDelayMs`). */
+async function rewarm(client: Role, measurement: Measurement, target: Target, warmedAt: Map<string, number>): Promise<void> {
+  const delay = rewarmDelayMs(performance.now() - warmedAt.get(measurement.id)!, seconds)
+  if (delay > 0) {
+    console.error(`bench: ${measurement.id}: waiting ${Math.ceil(delay / 1000)} s for its tokens to expire`)
+    await sleep(delay)
+  }
+  await client.ask(measurement.warmUp!(target.base), 300_000)
+  warmedAt.set(measurement.id, performance.now())
 }
 
 /** A figure rounded to tenths. */
@@ -293,11 +306,13 @@ async function runSuite(): Promise<Report> {
       if (kind !== undefined && !targets.has(kind)) targets.set(kind, await startTarget(kind, originUrl, oryUrl))
     }
     const targetOf = (measurement: Measurement) => targets.get(measurement.proxy ?? 'origin')!
+    const warmedAt = new Map<string, number>()
     for (const measurement of selection.measurements) {
       const target = targetOf(measurement)
       const warmUp = measurement.warmUp?.(target.base) ?? measurement.load(target.base, 1)
       console.error(`bench: warming up ${measurement.id}`)
       await client.ask(warmUp, 300_000)
+      warmedAt.set(measurement.id, performance.now())
     }
     const runs = new Map<string, Figures[]>(selection.measurements.map((m) => [m.id, []]))
     for (let round = 1; round <= rounds; round++) {
@@ -309,7 +324,7 @@ async function runSuite(): Promise<Report> {
         console.error(`bench: round ${round}/${rounds}: ${measurement.id}`)
         await recording(failures, measurement.id, round, async () => {
           if (cores !== undefined) place(cores, measurement, targetOf(measurement), [origin, ory, client])
-          if (round > 1 && measurement.rewarmEachRound) await client.ask(measurement.warmUp!(targetOf(measurement).base), 300_000)
+          if (measurement.rewarmEachRound) await rewarm(client, measurement, targetOf(measurement), warmedAt)
           thisRound.set(measurement.id, await measure({ client, origin }, measurement, targetOf(measurement)))
         })
       }
