@@ -107,9 +107,15 @@ export function printTable(report: Report): void {
         `filled in ${show(memory.seconds, 1)} s, ${show(memory.errors)} errors`,
     )
   }
-  console.log('\n| target | value | bound | met |\n|---|---:|---:|---|')
+  console.log('\n| target | value | bound | met | rounds that met it (their range) |\n|---|---:|---:|---|---|')
   for (const verdict of report.verdicts) {
     const met = verdict.pass === undefined ? 'not measured' : verdict.pass ? 'yes' : '**no**'
-    console.log(`| ${verdict.name} | ${show(verdict.value, 3)} | ${verdict.bound} | ${met} |`)
+    console.log(`| ${verdict.name} | ${show(verdict.value, 3)} | ${verdict.bound} | ${met} | ${roundsOf(verdict)} |`)
   }
+}
+
+/** `3 of 5 (0.771–1.290)`: how many rounds met the bound, and the lowest and highest round. */
+function roundsOf({ rounds, roundsMet }: Verdict): string {
+  if (rounds === undefined || roundsMet === undefined) return ''
+  return `${roundsMet} of ${rounds.length} (${show(Math.min(...rounds), 3)}–${show(Math.max(...rounds), 3)})`
 }
