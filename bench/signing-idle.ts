@@ -13,6 +13,7 @@ import { generateKeyPairSync, sign } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { percentile } from './lib/cli-process.js'
 import { TOKEN_BYTES } from './lib/scenarios.js'
+import { median } from './lib/stats.js'
 
 const ROUNDS = 5
 const SAMPLES = 300
@@ -54,7 +55,6 @@ for (let round = 0; round < ROUNDS; round++) {
     rounds.get(kind)!.push({ p50: percentile(samples, 0.5), p90: percentile(samples, 0.9) })
   }
 }
-const median = (values: number[]) => percentile(values, 0.5)
 console.log(`Node ${process.version}, ES256 over ${INPUT.length} bytes, wall µs per signature, medians of ${ROUNDS} rounds`)
 console.log('| kind | p50 | p90 |\n|---|---:|---:|')
 for (const [kind, figures] of rounds) {

@@ -1,6 +1,5 @@
-import { percentile } from './cli-process.js'
 import type { LoadResult } from './load.js'
-import type { Figures } from './stats.js'
+import { median, type Figures } from './stats.js'
 
 /** Every run of one scenario in one bench run, and their medians. */
 export interface ScenarioResult {
@@ -60,9 +59,9 @@ function combine(series: number[][], op: (values: number[]) => number): { value:
   const rounds = series[0]!.length
   if (series.every((values) => values.length === rounds)) {
     const each = series[0]!.map((_, i) => op(series.map((values) => values[i]!)))
-    return { value: percentile(each, 0.5), rounds: each }
+    return { value: median(each), rounds: each }
   }
-  return { value: op(series.map((values) => percentile(values, 0.5))) }
+  return { value: op(series.map(median)) }
 }
 
 const quotient = ([a, b, c, d]: number[]) => (c === undefined ? a! / b! : a! / b! / (c / d!))
@@ -84,7 +83,7 @@ export function judge(checks: readonly Check[], results: Readonly<Record<string,
     let rounds: number[] | undefined
     if (check.value !== undefined) {
       const values = series(results, check.value)
-      value = values && percentile(values, 0.5)
+      value = values && median(values)
     } else {
       const paths = [...(check.ratio ?? check.difference)!, ...(check.over ?? [])]
       const all = paths.map((path) => series(results, path))
