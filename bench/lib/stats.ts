@@ -8,8 +8,8 @@ export type Figures = Record<string, number>
  */
 export function median(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort()
-  const half = sorted.length >> 1
   if (sorted.length === 0) return Number.NaN
+  const half = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2
 }
 
