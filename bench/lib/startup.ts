@@ -1,5 +1,6 @@
 import http from 'node:http'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { freePort } from '../../test/helpers/upstream.js'
 import { BIN, spawnReady } from './cli-process.js'
 import { SESSION_COOKIE } from './load.js'
@@ -7,6 +8,12 @@ import type { Figures } from './stats.js'
 
 /** The yardstick: `node -e` with the smallest server that can answer, started the same way. */
 const BARE_SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[1]), '127.0.0.1', () => process.stderr.write('ready\\n'))`
+
+/**
+ * The floor the design sets: the smallest oclif CLI that answers HTTP (bench/roles/oclif-floor),
+ * started as ours is: compile cache on, oclif's `execute`, a committed manifest, one command.
+ */
+const OCLIF_FLOOR = fileURLToPath(new URL('../roles/oclif-floor/bin/run.js', import.meta.url))
 
 /** GET / with the bench session cookie; resolves with the status once the body is read. */
 function getStatus(port: number): Promise<number> {
@@ -36,7 +43,8 @@ async function timeToFirstResponse(argv: (port: number) => string[]): Promise<nu
 
 /**
  * Start-up, spawn to first proxied response, interleaved so load from elsewhere falls on all
- * alike: a bare `node -e` server, `ory-proxy --workers 1 --no-jwt`, and JWT mode (whose first
+ * alike: a bare `node -e` server, the smallest oclif CLI serving HTTP (oclif's share of every
+ * start), `ory-proxy --workers 1 --no-jwt`, and JWT mode (whose first
  * response also waits for one whoami call and one signature), and the same two with `--workers 2`
  * (the primary, then both workers ready). Given `before` (another build's package root, e.g. a
  * worktree of an earlier commit), its CLI is timed beside ours with the same flags (no
@@ -58,6 +66,7 @@ export async function measureStartup(origin: string, ory: string, runs: number, 
   const figures: Figures[] = []
   for (let run = 0; run < runs; run++) {
     const figure: Figures = { bareMs: await timeToFirstResponse((port) => ['-e', BARE_SERVER, String(port)]) }
+    figure.oclifFloorMs = await timeToFirstResponse((port) => [OCLIF_FLOOR, 'serve', String(port)])
     for (const jwt of [false, true]) {
       const flags = jwt ? [] : ['--no-jwt']
       const pair: Array<[string, (port: number) => string[]]> = [[jwt ? 'jwtMs' : 'noJwtMs', proxy(['--workers', '1', ...flags])]]

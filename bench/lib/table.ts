@@ -77,6 +77,7 @@ export function printTable(report: Report): void {
     const before = startup.beforeNoJwtMs === undefined ? '' : ` (before: --no-jwt ${show(startup.beforeNoJwtMs)} ms, JWT ${show(startup.beforeJwtMs)} ms)`
     console.log(
       `\nstart-up, spawn → first proxied 200, median of ${results.startup!.runs.length}: bare node ${show(startup.bareMs)} ms, ` +
+        `the smallest oclif CLI ${show(startup.oclifFloorMs)} ms, ` +
         `--workers 1 --no-jwt ${show(startup.noJwtMs)} ms, JWT ${show(startup.jwtMs)} ms${before}; ` +
         `--workers 2 --no-jwt ${show(startup.workers2NoJwtMs)} ms, JWT ${show(startup.workers2JwtMs)} ms`,
     )
