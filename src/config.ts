@@ -1,7 +1,8 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
+import type { KeyObject, X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import { egressProxyFor } from './egress/proxy-env.js'
 import { ConfigError } from './errors.js'
+import { crypto } from './node-builtins.js'
 
 /** Named defaults; the CLI flags and the README read them from here. */
 export const DEFAULTS = Object.freeze({
@@ -246,9 +247,10 @@ function parsePublishUrl(text: string): PublishUrl {
 /** The certificate and key must parse as PEM and belong together, or TLS would fail on the first handshake. */
 function parseTls(tls: TlsMaterial | undefined): TlsMaterial | undefined {
   if (tls === undefined) return undefined
+  const { createPrivateKey, X509Certificate: Certificate } = crypto()
   let cert: X509Certificate
   try {
-    cert = new X509Certificate(tls.cert)
+    cert = new Certificate(tls.cert)
   } catch (cause) {
     throw new ConfigError('the TLS certificate (--tls-cert) is not a PEM X.509 certificate', { cause })
   }

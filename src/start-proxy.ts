@@ -108,7 +108,7 @@ export async function startFromFlags(
   const upstreamHeadersMs = parseDuration(string('upstream-timeout')!, '--upstream-timeout')
   const session = sessionSettings(values, given)
   const workers = parseWorkers(String(values.workers))
-  const tls = resolveTls({ https: flag('https'), tlsCert: string('tls-cert'), tlsKey: string('tls-key'), devCert: string('dev-cert') })
+  const tls = await resolveTls({ https: flag('https'), tlsCert: string('tls-cert'), tlsKey: string('tls-key'), devCert: string('dev-cert') })
   const requestLogFormat = requestLogFormatOf(string('log-format') as RequestLogFormat | undefined, flag('debug'), flag('quiet'))
   // Opened first, so --debug events from the start on go through it, in order with the requests.
   // With workers, each worker opens its own.

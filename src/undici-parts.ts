@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import Module, { createRequire } from 'node:module'
 import type { Dispatcher, H2CClient as H2CClientType, Pool as PoolType } from 'undici'
 
 // undici's entry point evaluates every dispatcher, agent, fetch, WebSocket and cache it has (about
@@ -12,6 +12,8 @@ export const UNDICI_PARTS = {
   pool: 'undici/lib/dispatcher/pool.js',
   h2cClient: 'undici/lib/dispatcher/h2c-client.js',
   request: 'undici/lib/api/api-request.js',
+  /** Not loaded until a connection to the app negotiates HTTP/2 ({@link deferClientH2}). */
+  clientH2: 'undici/lib/dispatcher/client-h2.js',
 } as const
 
 function part<T>(file: string, fromEntry: (undici: typeof import('undici')) => T): T {
@@ -21,6 +23,39 @@ function part<T>(file: string, fromEntry: (undici: typeof import('undici')) => T
     return fromEntry(require('undici') as typeof import('undici'))
   }
 }
+
+type ConnectH2 = (...args: unknown[]) => unknown
+
+/**
+ * undici's client.js requires client-h2.js at its top, and with it node:http2 and node:tls: 5-8 ms
+ * of every start on Node 20 and 24, for HTTP/2 to the app, which only `--app-h2` asks for. client.js
+ * uses it once, as a call made when a connection has negotiated h2, so a stand-in that loads the
+ * real file at that call takes its place in the require cache before the pool loads.
+ * test/undici-parts.test.ts fails if undici's client.js comes to use it otherwise.
+ */
+function deferClientH2(): void {
+  let file: string
+  try {
+    file = require.resolve(UNDICI_PARTS.clientH2)
+  } catch {
+    return
+  }
+  if (require.cache[file] !== undefined) return
+  let connectH2: ConnectH2 | undefined
+  const standIn = new Module(file)
+  standIn.filename = file
+  standIn.loaded = true
+  standIn.exports = function connectH2OnFirstUse(...args: unknown[]): unknown {
+    if (connectH2 === undefined) {
+      delete require.cache[file]
+      connectH2 = require(file) as ConnectH2
+    }
+    return connectH2(...args)
+  }
+  require.cache[file] = standIn
+}
+
+deferClientH2()
 
 /** undici's `Pool` class. */
 export const Pool: typeof PoolType = part(UNDICI_PARTS.pool, (undici) => undici.Pool)

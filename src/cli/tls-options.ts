@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { TlsMaterial } from '../config.js'
 import { ConfigError } from '../errors.js'
-import { loadDevCertificate } from '../tls/dev-cert.js'
 
 /** The TLS flags as the command parsed them. */
 export interface TlsFlags {
@@ -21,8 +20,9 @@ export interface ResolvedTls {
  * What `--https`, `--tls-cert`/`--tls-key` and `--dev-cert` ask for: no TLS, the given files, or
  * the development certificate (made now, or kept in and reused from `--dev-cert`). Giving files or
  * `--dev-cert` turns HTTPS on by itself. Contradictions and unreadable files are {@link ConfigError}s.
+ * The certificate maker (and node:crypto, 5 ms of a start on Node 24) loads only when it is needed.
  */
-export function resolveTls(flags: TlsFlags): ResolvedTls | undefined {
+export async function resolveTls(flags: TlsFlags): Promise<ResolvedTls | undefined> {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new ConfigError('--tls-cert and --tls-key go together: pass both, or neither for a development certificate')
   }
@@ -36,6 +36,7 @@ export function resolveTls(flags: TlsFlags): ResolvedTls | undefined {
     }
   }
   if (!flags.https && flags.devCert === undefined) return undefined
+  const { loadDevCertificate } = await import('../tls/dev-cert.js')
   const dev = loadDevCertificate(flags.devCert)
   const where =
     dev.source === 'generated'

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from '../node-http.js'
+import { STATUS_CODES } from '../node-builtins.js'
 import { minutesSince, type FlowKind } from './texts.js'
 
 /** The `error` object of Ory's JSON errors (herodot's DefaultError). */

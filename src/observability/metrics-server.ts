@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { metricsOrigin, type MetricsAddress } from '../config.js'
 import { drain, listen } from '../http-server.js'
-import { createServer } from '../node-http.js'
+import { createServer } from '../node-builtins.js'
 
 /** What `/metrics` serves: Prometheus's text format, made when scraped. */
 export interface MetricsSource {

@@ -1,11 +1,11 @@
 import type { Server as Http1PlainServer } from 'node:http'
-import http2 from 'node:http2'
+import type { Http2SecureServer, Http2Server, ServerHttp2Session } from 'node:http2'
 import type { Server, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Timeouts, TlsMaterial } from '../config.js'
 import { drain } from '../http-server.js'
-import { createServer } from '../node-http.js'
+import { createServer, http2 } from '../node-builtins.js'
 import type { FrontRequest, RequestPipeline } from './pipeline.js'
 import type { FrontResponse } from './forward.js'
 import { probeSession } from './dead-session.js'
@@ -59,7 +59,7 @@ export interface Front {
   shedConnections(count: number): void
 }
 
-type Http1Server = Http1PlainServer | http2.Http2SecureServer
+type Http1Server = Http1PlainServer | Http2SecureServer
 
 /**
  * Builds the front for `tls` (undefined: plain). Both shapes feed `pipeline.handle` for every
@@ -72,11 +72,31 @@ export function createFront(
   tls: TlsMaterial | undefined,
 ): Front {
   let server: Http1Server
-  let h2: http2.Http2Server | http2.Http2SecureServer
   const sockets = new Set<Socket>()
+  const sessions = new Set<ServerHttp2Session>()
+  let closing = false
+  /** Feeds an HTTP/2 server's sessions and (unless it is also the HTTP/1.1 server) its requests into the pipeline. */
+  const serveH2 = <S extends Http2Server | Http2SecureServer>(h2: S): S => {
+    if (h2 !== server) {
+      h2.on('request', pipeline.handle)
+      h2.on('connect', pipeline.handle)
+    }
+    h2.on('session', (session: ServerHttp2Session) => {
+      sessions.add(session)
+      session.once('close', () => sessions.delete(session))
+      // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish,
+      // unless the session is one Node left dead (probed first: a closed session cannot be).
+      session.setTimeout(timeouts.keepAliveMs, () => {
+        probeSession(session)
+        session.close()
+      })
+      if (closing) session.close()
+    })
+    return h2
+  }
   let closeSilent: () => void
   if (tls !== undefined) {
-    const secure = http2.createSecureServer({
+    const secure = http2().createSecureServer({
       ...H2_OPTIONS,
       cert: tls.cert,
       key: tls.key,
@@ -85,14 +105,16 @@ export function createFront(
       // A client that never finishes its handshake is as stalled as one that never finishes a head.
       handshakeTimeout: timeouts.requestHeadersMs,
     })
-    server = h2 = secure
+    server = secure
+    serveH2(secure)
     closeSilent = silentTlsCloser(secure, sockets)
   } else {
     const plain = createServer({ highWaterMark: CLIENT_HIGH_WATER_MARK })
-    const h2c = http2.createServer(H2_OPTIONS)
     server = plain
-    h2 = h2c
-    const sniffer = routeByPreface(plain, h2c, timeouts.requestHeadersMs)
+    // The h2c server (and node:http2) is made at the first connection that opens with the HTTP/2
+    // preface: most starts never see one, and loading node:http2 costs 5-10 ms of a start.
+    let h2c: Http2Server | undefined
+    const sniffer = routeByPreface(plain, () => (h2c ??= serveH2(http2().createServer(H2_OPTIONS))), timeouts.requestHeadersMs)
     closeSilent = () => sniffer.closeUndecided()
   }
   applyHttp1Limits(server, timeouts)
@@ -114,23 +136,6 @@ export function createFront(
     // The TLS server reports HTTP/1.1 CONNECT and HTTP/2 CONNECT streams under the same name.
     if ('stream' in req) pipeline.handle(req, second as FrontResponse)
     else refuseConnect(second as Duplex)
-  })
-  if (h2 !== server) {
-    h2.on('request', pipeline.handle)
-    h2.on('connect', pipeline.handle)
-  }
-  const sessions = new Set<http2.ServerHttp2Session>()
-  let closing = false
-  h2.on('session', (session: http2.ServerHttp2Session) => {
-    sessions.add(session)
-    session.once('close', () => sessions.delete(session))
-    // An idle session gets GOAWAY, as an idle HTTP/1.1 connection is closed; open streams finish,
-    // unless the session is one Node left dead (probed first: a closed session cannot be).
-    session.setTimeout(timeouts.keepAliveMs, () => {
-      probeSession(session)
-      session.close()
-    })
-    if (closing) session.close()
   })
 
   return {
@@ -172,14 +177,15 @@ export function createFront(
  * One plain port, two protocols: the listening HTTP/1.1 server keeps every connection (so its
  * header and request timeouts keep watching them; a socket handed to a server that never
  * listened escapes those checks), and passes on the ones that open with the HTTP/2 preface.
- * Returns the sniffer, which holds the connections not yet decided.
+ * `h2c` gives the HTTP/2 server (made at first use). Returns the sniffer, which holds the
+ * connections not yet decided.
  */
-function routeByPreface(plain: Http1PlainServer, h2c: http2.Http2Server, timeoutMs: number): PrefaceSniffer {
+function routeByPreface(plain: Http1PlainServer, h2c: () => Http2Server, timeoutMs: number): PrefaceSniffer {
   const http1 = plain.listeners('connection')[0] as (socket: Socket) => void
   plain.removeListener('connection', http1)
   const sniffer = new PrefaceSniffer(timeoutMs, (decided, isH2) => {
     if (isH2) {
-      h2c.emit('connection', decided)
+      h2c().emit('connection', decided)
     } else {
       http1.call(plain, decided)
       decided.resume()
@@ -195,7 +201,7 @@ function routeByPreface(plain: Http1PlainServer, h2c: http2.Http2Server, timeout
  * HTTP/1.1 server counts a fresh connection as busy until its header timeout, so a shutdown
  * would wait for it. HTTP/2 connections are sessions, which GOAWAY closes.
  */
-function silentTlsCloser(server: http2.Http2SecureServer, sockets: ReadonlySet<Socket>): () => void {
+function silentTlsCloser(server: Http2SecureServer, sockets: ReadonlySet<Socket>): () => void {
   const http1 = new Set<TLSSocket>()
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol === 'h2') return

@@ -1,4 +1,4 @@
-import { constants, type Http2ServerRequest } from 'node:http2'
+import type { Http2ServerRequest } from 'node:http2'
 
 /**
  * Node enforces `requestTimeout` (the whole request must arrive within it) on HTTP/1.1 only. An
@@ -13,8 +13,9 @@ export function watchBodyDeadline(body: Http2ServerRequest, ms: number, expire: 
   const stream = body.stream
   const timer = setTimeout(() => {
     expire()
-    if (stream.writableFinished) stream.close(constants.NGHTTP2_NO_ERROR)
-    else stream.once('finish', () => stream.close(constants.NGHTTP2_NO_ERROR))
+    // close() without a code sends NO_ERROR.
+    if (stream.writableFinished) stream.close()
+    else stream.once('finish', () => stream.close())
   }, ms)
   const stop = () => clearTimeout(timer)
   body.once('end', stop)

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerResponse, ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { ServerResponse } from '../node-http.js'
+import { crypto, ServerResponse } from '../node-builtins.js'
 
 /**
  * The response side of an HTTP/1.1 upgrade request. Node hands an upgrade over as a bare socket;
@@ -48,7 +47,7 @@ export function upgradeListener(
  * makes with the app needs one (RFC 6455 §4.1: 16 random bytes, base64).
  */
 export function websocketKey(): string {
-  return randomBytes(16).toString('base64')
+  return crypto().randomBytes(16).toString('base64')
 }
 
 /** Either end of a tunnel: a TCP socket (HTTP/1.1) or an HTTP/2 stream (extended CONNECT). */

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { request } from 'undici'
 import { spawnCli } from '../helpers/cli.js'
+import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startFakeOry } from '../helpers/ory.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
@@ -32,7 +33,7 @@ async function builtinsLoaded(
 }
 
 // An ESM import of node:http reads every export, and so those getters: 17-22 ms of each start on
-// Node 22, 24 and 26 (src/node-http.ts). Node 20 has no such getters; there the test holds by itself.
+// Node 22, 24 and 26 (src/node-builtins.ts). Node 20 has no such getters; there the test holds by itself.
 test("a proxy signing JWTs, and one with the built-in identity server, never load Node's bundled undici", async (t) => {
   const app = await startUpstream(t)
   const ory = await startFakeOry(t)
@@ -52,4 +53,28 @@ test("a proxy signing JWTs, and one with the built-in identity server, never loa
     await flow.body.dump()
   })
   assert.ok(!builtIn.includes(BUNDLED_UNDICI), BUNDLED_UNDICI)
+})
+
+// node:http2 (bringing node:tls), node:crypto and node:zlib cost a start on Node 24 about 5-10, 5 and
+// 2-5 ms (src/node-builtins.ts, src/undici-parts.ts): a plain start does without them, and the
+// first request that needs HTTP/2 still gets it.
+test('a plain --no-jwt start serving HTTP/1.1 loads none of node:http2, node:tls, node:crypto, node:zlib; h2c loads node:http2 at its first connection', async (t) => {
+  const app = await startUpstream(t)
+  const args = () => [app.url, '--sdk-url', app.url, '--no-jwt']
+  const http1 = await builtinsLoaded(t, args, 'listening on port', async (port) => {
+    const response = await request(`http://127.0.0.1:${port}/over-h1`)
+    assert.equal(response.statusCode, 200)
+    assert.equal(((await response.body.json()) as { url: string }).url, '/over-h1')
+  })
+  assert.ok(http1.includes('NativeModule http'), 'the list is the proxy’s own')
+  for (const name of ['http2', 'tls', 'crypto', 'zlib']) assert.ok(!http1.includes(`NativeModule ${name}`), `node:${name} loaded`)
+
+  const h2c = await builtinsLoaded(t, args, 'listening on port', async (port) => {
+    const session = await h2Connect(t, `http://127.0.0.1:${port}`)
+    const response = await h2Request(session, { ':path': '/over-h2', ':authority': `127.0.0.1:${port}` })
+    assert.equal(response.status, 200)
+    assert.equal(JSON.parse(response.body.toString()).url, '/over-h2')
+    session.close()
+  })
+  assert.ok(h2c.includes('NativeModule http2'))
 })

@@ -1,5 +1,5 @@
 import { promisify } from 'node:util'
-import zlib from 'node:zlib'
+import { zlib } from '../../node-builtins.js'
 
 /** What Ory response bodies are rewritten to, fixed at start-up. */
 export interface BodyRule {
@@ -29,16 +29,16 @@ const CODINGS: Readonly<Record<string, Coding>> = {
 
 /** Decoders stop at `maxOutputLength`, so a small compressed body cannot inflate without bound. */
 const decoders: Readonly<Record<Exclude<Coding, 'identity'>, (input: Buffer, max: number) => Promise<Buffer>>> = {
-  gzip: (input, max) => promisify(zlib.gunzip)(input, { maxOutputLength: max }),
-  deflate: (input, max) => promisify(zlib.inflate)(input, { maxOutputLength: max }),
-  br: (input, max) => promisify(zlib.brotliDecompress)(input, { maxOutputLength: max }),
+  gzip: (input, max) => promisify(zlib().gunzip)(input, { maxOutputLength: max }),
+  deflate: (input, max) => promisify(zlib().inflate)(input, { maxOutputLength: max }),
+  br: (input, max) => promisify(zlib().brotliDecompress)(input, { maxOutputLength: max }),
 }
 
 const encoders: Readonly<Record<Exclude<Coding, 'identity'>, (input: Buffer) => Promise<Buffer>>> = {
-  gzip: (input) => promisify(zlib.gzip)(input, { level: 6 }),
-  deflate: (input) => promisify(zlib.deflate)(input, { level: 6 }),
+  gzip: (input) => promisify(zlib().gzip)(input, { level: 6 }),
+  deflate: (input) => promisify(zlib().deflate)(input, { level: 6 }),
   br: (input) =>
-    promisify(zlib.brotliCompress)(input, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }),
+    promisify(zlib().brotliCompress)(input, { params: { [zlib().constants.BROTLI_PARAM_QUALITY]: 5 } }),
 }
 
 /**
