@@ -246,6 +246,8 @@ async function measure(roles: { client: Role; origin: Role }, measurement: Measu
     const delay = await target.probe.read(target.pid!)
     figures.loopDelayP99 = delay.p99
     figures.loopDelayMax = delay.max
+    figures.gcPauseMax = delay.gcPauseMax
+    figures.fullGcs = delay.fullGcs
   }
   return figures
 }

@@ -5,11 +5,16 @@ import type { QuietOptions } from './cli-process.js'
 const PROBE = new URL('../probes/probe.mjs', import.meta.url).href
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url))
 
-/** What bench/probes/probe.mjs reports: event-loop delay since the last read (ms), and the heap after a full GC. */
+/**
+ * What bench/probes/probe.mjs reports since the last read: event-loop delay and the longest
+ * collection pause (ms), full collections, and the heap after a full GC.
+ */
 export interface ProbeFigures {
   readonly sequence: number
   readonly p99: number
   readonly max: number
+  readonly gcPauseMax: number
+  readonly fullGcs: number
   readonly heapUsed?: number
 }
 
@@ -29,7 +34,7 @@ export function createProbe(name: string, gc = false): Probe {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as ProbeFigures
     } catch {
-      return { sequence: 0, p99: Number.NaN, max: Number.NaN }
+      return { sequence: 0, p99: Number.NaN, max: Number.NaN, gcPauseMax: Number.NaN, fullGcs: Number.NaN }
     }
   }
   return {

@@ -28,6 +28,7 @@ function notes(median: Readonly<Record<string, number>>): string {
   const parts: string[] = []
   if (median.signingRps !== undefined) parts.push(`credentialed ${show(median.signingRps)} req/s, p99 ${show(median.signingP99, 2)} ms`)
   if (median.loopDelayP99 !== undefined) parts.push(`event-loop delay p99 ${show(median.loopDelayP99, 1)} ms, max ${show(median.loopDelayMax, 1)} ms`)
+  if (median.gcPauseMax !== undefined) parts.push(`longest GC pause ${show(median.gcPauseMax, 1)} ms, ${show(median.fullGcs)} full GCs`)
   return parts.join('; ')
 }
 
