@@ -31,7 +31,8 @@ type ConnectH2 = (...args: unknown[]) => unknown
  * of every start on Node 20 and 24, for HTTP/2 to the app, which only `--app-h2` asks for. client.js
  * uses it once, as a call made when a connection has negotiated h2, so a stand-in that loads the
  * real file at that call takes its place in the require cache before the pool loads.
- * test/undici-parts.test.ts fails if undici's client.js comes to use it otherwise.
+ * test/undici-parts.test.ts fails if undici's client.js comes to use it otherwise (its h2c request
+ * goes through the stand-in in a fresh process).
  */
 function deferClientH2(): void {
   let file: string
