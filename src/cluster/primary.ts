@@ -6,10 +6,14 @@ import { ConnectionShares } from './balance.js'
 import { LevelService } from './level-service.js'
 import type { PrimaryMessage, WorkerMessage, WorkerPlan } from './plan.js'
 
-/** Compiled JavaScript runs the workers; under tsx (tests) the built copy in `dist/` is used. */
+/**
+ * Compiled JavaScript runs the workers; under tsx (tests) the built copy in `dist/` is used. The
+ * path holds from any file one level under dist: this module's own, or the bundle's
+ * (scripts/bundle-cli.mjs).
+ */
 const WORKER_FILE = import.meta.url.endsWith('.ts')
   ? new URL('../../dist/cluster/worker.js', import.meta.url).pathname
-  : new URL('./worker.js', import.meta.url).pathname
+  : new URL('../cluster/worker.js', import.meta.url).pathname
 
 /**
  * The module compile cache bin/run.js turned on (Node 22.8+), handed to the workers: new processes

@@ -6,8 +6,9 @@ import type { SigningKey } from './keys.js'
 import type { SignerSetup, SignResult, SignTask } from '../workers/sign.worker.js'
 
 /**
- * Workers run compiled JavaScript: from `dist/session/` the worker sits beside us in
- * `dist/workers/`; when tests load `src/` through tsx, the built copy in `dist/` is used.
+ * Workers run compiled JavaScript: from `dist/session/`, or from the bundle's files one level under
+ * dist (scripts/bundle-cli.mjs), the worker sits in `dist/workers/`; when tests load `src/`
+ * through tsx, the built copy in `dist/` is used.
  */
 const WORKER_FILE = import.meta.url.endsWith('.ts')
   ? new URL('../../dist/workers/sign.worker.js', import.meta.url).href

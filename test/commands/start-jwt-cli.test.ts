@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -9,6 +9,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
 import { request } from 'undici'
 import { BIN, ROOT, cleanEnv, expectUsageError as expectCliUsageError, runCli, spawnCli } from '../helpers/cli.js'
 import { startFakeOry } from '../helpers/ory.js'
+import { tracedModules } from '../helpers/traced-modules.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ory-proxy-cli-'))
@@ -128,7 +129,7 @@ test('--no-jwt loads neither jose nor piscina, asks no whoami, and proxies /.ory
     const jwks = await request(`http://127.0.0.1:${port}/.ory/jwks.json`)
     await jwks.body.dump()
     child.kill('SIGTERM')
-    const urls = readFileSync(trace, 'utf8')
+    const urls = tracedModules(trace).join('\n')
     return { urls, seen, jwksStatus: jwks.statusCode }
   }
 
