@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { ERROR_STATUS, type ProxyError, type ProxyErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { http2 } from '../node-builtins.js'
 import type { ProxyObserver } from './observer.js'
 import type { RawTrailers, ResponseHead, ResponseHeaderRules, TrailerMode } from './response-headers.js'
 import { isRewritable, rewriteBody, type BodyRule } from './rewrite/body.js'
@@ -176,10 +177,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
         this.#ctx.logger.debug({ event: 'rewrite-skipped', request: request.requestId, reason: 'body too large', bytes: declared })
       }
     }
-    return this.#writeHead(head)
+    // A server must not send a Content-Length with a 204 (RFC 9110 §8.6), whatever the app said.
+    if (status === 204) dropContentLength(head)
+    if (!this.#writeHead(head)) return false
+    if (bodyless) this.#endBodyless()
+    return true
   }
 
   onData(chunk: Buffer): boolean {
+    // Bytes after a bodyless answer (a 204 "with a body"): the client's response is complete already.
+    if (this.#state === DONE) return true
     if (this.#state === BUFFER) {
       this.#chunks!.push(chunk)
       this.#buffered += chunk.length
@@ -208,6 +215,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(trailers: RawTrailers | null): void {
+    if (this.#state === DONE) return
     if (this.#state === BUFFER) {
       void this.#finishRewrite()
       return
@@ -261,7 +269,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     // Headers are out: only an abrupt close tells the client the body is incomplete.
     this.#ctx.logger.warn(`request ${this.#request.requestId}: ${failure.message}; response truncated`)
-    res.destroy()
+    abortResponse(res)
     this.#status = failure.statusCode
     this.#request.errorCode = failure.code
     this.#done()
@@ -294,6 +302,17 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       return false
     }
     return true
+  }
+
+  /**
+   * A HEAD, 204 or 304 answer is whole with its head (RFC 9110 §6.4.1), so it ends here: bytes an
+   * app sends after one anyway are discarded, and undici's complaint about them (its connection is
+   * out of step) reaches neither this client nor a request queued behind it (checklist a8).
+   */
+  #endBodyless(): void {
+    this.#state = DONE
+    this.#res.end()
+    this.#done()
   }
 
   #flushUnmodified(reason: string): void {
@@ -360,6 +379,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 /** Uncorks the socket a response corked (the response may have let go of it by now). */
 function uncorkLater(socket: Socket): void {
   if (!socket.destroyed && socket.writableCorked > 0) socket.uncork()
+}
+
+/**
+ * Ends a response whose body was cut, so that its client cannot take it for a whole one (checklist
+ * c3): an HTTP/1.1 connection closes; an HTTP/2 stream is reset with INTERNAL_ERROR, since a plain
+ * destroy() resets it with NO_ERROR, which clients read as a clean end of the body.
+ */
+function abortResponse(res: FrontResponse): void {
+  if ('stream' in res) res.stream.close(http2().constants.NGHTTP2_INTERNAL_ERROR)
+  else res.destroy()
 }
 
 function onClientClose(this: TrackedResponse): void {

@@ -7,6 +7,7 @@ import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { openConnection, raw } from '../helpers/raw.js'
 import { openFds, until } from '../helpers/until.js'
+import { startRawUpstream } from '../helpers/raw-upstream.js'
 import { startSessionGate } from '../helpers/session-gate.js'
 import { answerRaw, heldResponder, startBodyWatchingApp, startUpstream } from '../helpers/upstream.js'
 
@@ -129,6 +130,29 @@ test('h2: a body shorter than its content-length aborts the app’s request, nev
   await app.aborted
   await reset
   assert.equal(stream.rstCode, http2.constants.NGHTTP2_PROTOCOL_ERROR)
+})
+
+test('h2: a response body the app cuts short resets the stream with INTERNAL_ERROR, never ends it cleanly (checklist c3)', async (t) => {
+  const app = await startRawUpstream(t, (socket) => {
+    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')
+    setTimeout(() => socket.resetAndDestroy(), 50)
+  })
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const session = await h2Connect(t, proxy.url)
+  const stream = session.request({ ':path': '/', ':authority': 'localhost' })
+  const chunks: Buffer[] = []
+  let ended = false
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+  stream.on('end', () => (ended = true))
+  const closed = new Promise<void>((resolve) => stream.on('close', () => resolve()))
+  let status: unknown
+  stream.on('response', (head) => (status = head[':status']))
+  stream.on('error', () => {})
+  await closed
+  assert.equal(status, 200)
+  assert.equal(Buffer.concat(chunks).toString(), 'abc')
+  assert.equal(stream.rstCode, http2.constants.NGHTTP2_INTERNAL_ERROR)
+  assert.equal(ended, false, 'a cut body never ends like a whole one')
 })
 
 test('h2: a stream the client resets mid-body aborts the app’s request; the session goes on', async (t) => {
