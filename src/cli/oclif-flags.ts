@@ -31,7 +31,9 @@ function oclifFlag(spec: FlagSpec): unknown {
       return Flags.string({
         ...common,
         ...(spec.default === undefined ? {} : { default: spec.default as string }),
-        ...(spec.multiple ? { multiple: true as const } : {}),
+        // One value per use of the flag, as `ory proxy` (pflag) takes it: oclif's greedy default
+        // would swallow the publish-url after `--allowed-cors-origins https://a.example`.
+        ...(spec.multiple ? { multiple: true as const, multipleNonGreedy: true } : {}),
         ...(spec.options === undefined ? {} : { options: [...spec.options] }),
         ...(spec.helpValue === undefined ? {} : { helpValue: spec.helpValue }),
       } as Parameters<typeof Flags.string>[0])

@@ -74,6 +74,9 @@ test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, asyn
     ['bad --api-key-expiry', ['http://localhost:3000', '--sdk-url', ory, '--api-key-expiry', '-1h'], /--api-key-expiry must not be negative/],
     ['bad --upstream-timeout', ['http://localhost:3000', '--sdk-url', ory, '--upstream-timeout', 'soon'], /--upstream-timeout must be a duration/],
     ['bad CORS origin', ['http://localhost:3000', '--sdk-url', ory, '--allowed-cors-origins', 'localhost:3000'], /--allowed-cors-origins must be origins/],
+    // One value per use of a repeatable flag: what follows is the publish-url, not another origin.
+    ['publish-url after --allowed-cors-origins', ['http://localhost:3000', '--sdk-url', ory, '--allowed-cors-origins', 'https://a.example', 'nonsense'], /publish-url .*"nonsense"/],
+    ['publish-url after --additional-cors-headers', ['http://localhost:3000', '--sdk-url', ory, '--additional-cors-headers', 'X-Foo', 'nonsense'], /publish-url .*"nonsense"/],
     ['bad cookie domain', ['http://localhost:3000', '--sdk-url', ory, '--cookie-domain', 'a b'], /--cookie-domain must be a host name/],
     ['unknown flag', ['http://localhost:3000', '--sdk-url', ory, '--frobnicate'], /frobnicate/],
   ]
@@ -118,6 +121,32 @@ test('start runs as a black box: banner, proxying, env selection, SIGTERM exits 
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
   assert.match(cli.stderr, /shutdown gracefully/)
+})
+
+test('repeatable flags take one value each, as ory proxy does: the publish-url after them stays the publish-url', async (t) => {
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const publish = `http://127.0.0.1:${port}`
+  const cli = await spawnCli(
+    t,
+    ['start', app.url, '--sdk-url', app.url, '--port', String(port), '--no-jwt',
+      '--allowed-cors-origins', 'https://a.example', '--allowed-cors-origins', 'https://b.example,https://c.example', publish],
+    'listening on port',
+  )
+  assert.match(cli.stderr, new RegExp(`open:\\s+${publish}\\n`))
+  for (const origin of ['https://a.example', 'https://c.example']) {
+    const preflight = await request(`${publish}/api`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    })
+    await preflight.body.dump()
+    assert.equal(preflight.headers['access-control-allow-origin'], origin)
+  }
+  const other = await request(`${publish}/api`, { method: 'OPTIONS', headers: { origin: 'https://d.example', 'access-control-request-method': 'POST' } })
+  await other.body.dump()
+  assert.equal(other.headers['access-control-allow-origin'], undefined)
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
 })
 
 test('--quiet prints exactly one ready line', async (t) => {
