@@ -100,8 +100,8 @@ export class OrySessionGate implements SessionGate {
             events === undefined ? undefined : (reason) => events.sessionsEvicted(reason, 1),
           )
         : undefined
-    // Keys derive from the signing key, so workers and proxies sharing a key share cache keys.
-    this.#keys = new CredentialKeys(credentialSecretOf(options.key))
+    // Keys derive from the signing key and the Ory asked, so workers and proxies sharing both share cache keys.
+    this.#keys = new CredentialKeys(credentialSecretOf(options.key, ory.origin + ory.pathPrefix))
     this.#level = options.shared
     this.#shared = this.#cache === undefined ? undefined : options.shared
     this.#shared?.onEvicted((keys) => this.#evictedElsewhere(keys))

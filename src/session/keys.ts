@@ -125,9 +125,15 @@ async function thumbprintOf(jwk: JsonWebKey): Promise<string> {
 }
 
 /**
- * The secret of the credential cache keys, derived from the private key (HMAC-SHA256 over a fixed
- * label): whoever shares the signing key, and only they, compute the same cache keys.
+ * The secret of the credential cache keys, derived from the private key and the Ory base URL that
+ * answers for the credentials (HMAC-SHA256 over a label and that URL): only those sharing the
+ * signing key and asking the same Ory compute the same cache keys. Without the URL, two proxies
+ * sharing a key and a session store in front of two Kratos instances would share entries, and
+ * browsers send a localhost cookie (`ory_kratos_session` on every self-hosted Kratos) to every
+ * port: one proxy would vouch for an identity only the other Kratos knows (checklist e1).
  */
-export function credentialSecretOf(key: SigningKey): string {
-  return createHmac('sha256', Buffer.from(key.privateJwk.d!, 'base64url')).update('ory-proxy credential keys v1').digest('hex')
+export function credentialSecretOf(key: SigningKey, oryBase: string): string {
+  return createHmac('sha256', Buffer.from(key.privateJwk.d!, 'base64url'))
+    .update(`ory-proxy credential keys v2\n${oryBase}`)
+    .digest('hex')
 }

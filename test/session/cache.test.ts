@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { request } from 'undici'
+import { generateSigningKey } from '../../src/session/keys.js'
+import { MemorySessionLevel } from '../../src/session/memory-level.js'
 import { startSessionProxy, viewThrough } from '../helpers/session-proxy.js'
 
 test('100 sequential requests with one cookie make 1 whoami call and reuse one signed token', async (t) => {
@@ -55,6 +57,25 @@ test('interleaved A, B, token C and anonymous requests never see each other (che
     else assert.equal(view.claims!.sub, `identity-${kind.toLowerCase()}`)
   })
   assert.equal(ory.whoamiCalls.length, 3)
+})
+
+test('two proxies sharing a key and a session store in front of two Ory instances never share an answer (checklist e1)', async (t) => {
+  const key = generateSigningKey()
+  const shared = new MemorySessionLevel(100)
+  const first = await startSessionProxy(t, { key, shared })
+  const second = await startSessionProxy(t, { key, shared })
+  // The same cookie name and value reach both (a localhost cookie goes to every port); only the first Ory knows it.
+  first.ory.addCookieSession('ory_kratos_session', 'A', 'identity-a')
+  const fromFirst = await viewThrough(first.proxy, '/', { cookie: 'ory_kratos_session=A' })
+  assert.equal(fromFirst.view!.claims!.sub, 'identity-a')
+  const fromSecond = await viewThrough(second.proxy, '/', { cookie: 'ory_kratos_session=A' })
+  assert.deepEqual(fromSecond.view!.authorization, [], 'the second Ory does not know the cookie: anonymous')
+  assert.equal(second.ory.whoamiCalls.length, 1, 'the second proxy asked its own Ory')
+  // Each proxy still shares with one that asks the same Ory.
+  const third = await startSessionProxy(t, { key, shared, oryUrl: first.ory.url })
+  const fromThird = await viewThrough(third.proxy, '/', { cookie: 'ory_kratos_session=A' })
+  assert.equal(fromThird.view!.claims!.sub, 'identity-a')
+  assert.equal(first.ory.whoamiCalls.length, 1, 'the third proxy took the first one’s answer')
 })
 
 test('a request with X-Session-Token for C, then one with no credentials: the second gets no JWT and no whoami call', async (t) => {
