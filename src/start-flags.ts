@@ -35,7 +35,7 @@ export const START_FLAGS = {
     },
     port: {
       kind: 'integer',
-      summary: 'Port to listen on (all interfaces).',
+      summary: 'Port to listen on (all interfaces). A $PORT that is no port number is ignored, with a warning.',
       env: 'PORT',
       default: DEFAULTS.port,
       min: 1,

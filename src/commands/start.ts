@@ -6,7 +6,9 @@ import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { describeAdminToken } from '../cli/identity.js'
 import { oclifFlags } from '../cli/oclif-flags.js'
 import { openBrowser } from '../cli/open-browser.js'
+import { takeUnusablePort } from '../cli/port-env.js'
 import { handleSignals } from '../cli/signals.js'
+import { DEFAULTS } from '../config.js'
 import { keepHeapFloor } from '../heap-floor.js'
 import { START_FLAGS } from '../start-flags.js'
 import { startFromFlags, type FlagValues } from '../start-proxy.js'
@@ -70,9 +72,13 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
   public async run(): Promise<void> {
     // This process proxies (or, with --workers, holds the shared session level): see heap-floor.ts.
     keepHeapFloor()
+    const unusablePort = takeUnusablePort(process.env)
     const { args, flags, raw } = await this.parse(Start)
     const given = new Set(raw.filter((token) => token.type === 'flag').map((token) => token.flag))
     if (given.has('dev')) process.stderr.write('ory-proxy: warning: --dev is deprecated and has no effect\n')
+    if (unusablePort !== undefined && !given.has('port')) {
+      process.stderr.write(`ory-proxy: warning: $PORT is ${JSON.stringify(unusablePort)}, not a port number; listening on ${DEFAULTS.port}\n`)
+    }
     const values = flags as FlagValues
     const started = await startFromFlags({ applicationUrl: args['application-url'], publishUrl: args['publish-url'] }, values, given, {
       env: process.env,

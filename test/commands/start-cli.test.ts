@@ -59,7 +59,6 @@ test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, asyn
     ['port 0', ['http://localhost:3000', '--port', '0', '--sdk-url', ory], /port/i],
     ['port 70000', ['http://localhost:3000', '--port', '70000', '--sdk-url', ory], /port/i],
     ['port abc', ['http://localhost:3000', '--port', 'abc', '--sdk-url', ory], /integer/i],
-    ['$PORT abc', ['http://localhost:3000', '--sdk-url', ory], /integer/i, { PORT: 'abc' }],
     ['unusable --identity-store', ['http://localhost:3000', '--identity-store', '/nonexistent/dir/ids.json'], /--identity-store: cannot write \/nonexistent\/dir\/ids\.json/],
     ['--identity-store with an Ory endpoint', ['http://localhost:3000', '--sdk-url', ory, '--identity-store', 'ids.json'], /--identity-store is for the built-in identity server, but --sdk-url selects an Ory endpoint/],
     ['--identity-schema with an Ory endpoint', ['http://localhost:3000', '--sdk-url', ory, '--identity-schema', 'schema.json'], /--identity-schema is for the built-in identity server, but --sdk-url selects an Ory endpoint/],
@@ -147,6 +146,23 @@ test('repeatable flags take one value each, as ory proxy does: the publish-url a
   assert.equal(other.headers['access-control-allow-origin'], undefined)
   cli.child.kill('SIGTERM')
   assert.equal(await cli.exited, 0)
+})
+
+test('a $PORT that is no port number is ignored, as by ory proxy: a warning, then port 4000 (or --port)', async (t) => {
+  const app = await startUpstream(t)
+  // Without --port: the warning says where it listens instead (4000 may be taken here; the warning comes first).
+  const fallback = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '-q'], /warning: \$PORT/, { PORT: 'abc' })
+  fallback.child.kill('SIGKILL')
+  assert.match(fallback.stderr, /ory-proxy: warning: \$PORT is "abc", not a port number; listening on 4000\n/)
+  // With --port, $PORT does not matter and nothing is said about it.
+  const port = await freePort()
+  const explicit = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '-q', '--port', String(port)], 'ready', { PORT: '70000' })
+  assert.deepEqual(explicit.stderr.trim().split('\n'), [`ory-proxy ready on http://localhost:${port}`])
+  const toApp = await request(`http://127.0.0.1:${port}/`)
+  assert.equal(toApp.statusCode, 200)
+  await toApp.body.dump()
+  explicit.child.kill('SIGTERM')
+  assert.equal(await explicit.exited, 0)
 })
 
 test('--quiet prints exactly one ready line', async (t) => {
