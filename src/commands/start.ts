@@ -6,6 +6,7 @@ import { EXIT_USAGE, failLine } from '../cli/exit.js'
 import { describeAdminToken } from '../cli/identity.js'
 import { oclifFlags } from '../cli/oclif-flags.js'
 import { openBrowser } from '../cli/open-browser.js'
+import { pflagArgv } from '../cli/pflag-argv.js'
 import { takeUnusablePort } from '../cli/port-env.js'
 import { handleSignals } from '../cli/signals.js'
 import { DEFAULTS } from '../config.js'
@@ -73,6 +74,7 @@ only; identities in memory, or in --identity-store): sign up at <publish-url>/.o
     // This process proxies (or, with --workers, holds the shared session level): see heap-floor.ts.
     keepHeapFloor()
     const unusablePort = takeUnusablePort(process.env)
+    this.argv = pflagArgv(this.argv, START_FLAGS)
     const { args, flags, raw } = await this.parse(Start)
     const given = new Set(raw.filter((token) => token.type === 'flag').map((token) => token.flag))
     if (given.has('dev')) process.stderr.write('ory-proxy: warning: --dev is deprecated and has no effect\n')

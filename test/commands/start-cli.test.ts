@@ -165,6 +165,23 @@ test('a $PORT that is no port number is ignored, as by ory proxy: a warning, the
   assert.equal(await explicit.exited, 0)
 })
 
+test('ory proxy command lines work as written: --switch=false, --switch=true, a flag repeated (the last counts)', async (t) => {
+  const app = await startUpstream(t)
+  const [first, port] = [await freePort(), await freePort()]
+  const cli = await spawnCli(
+    t,
+    ['start', app.url, '--sdk-url', app.url, '--dev=false', '--no-jwt=true', '--quiet=true', '--port', String(first), '--port', String(port)],
+    'ready',
+  )
+  assert.deepEqual(cli.stderr.trim().split('\n'), ['ory-proxy: warning: --dev is deprecated and has no effect', `ory-proxy ready on http://localhost:${port}`])
+  const toApp = await request(`http://127.0.0.1:${port}/`, { headers: { cookie: 'ory_kratos_session=x' } })
+  assert.equal(toApp.statusCode, 200)
+  await toApp.body.dump()
+  assert.deepEqual(app.requests.map((seen) => seen.headers.authorization), [undefined], '--no-jwt=true: no whoami, no JWT')
+  cli.child.kill('SIGTERM')
+  assert.equal(await cli.exited, 0)
+})
+
 test('--quiet prints exactly one ready line', async (t) => {
   const app = await startUpstream(t)
   const port = await freePort()
