@@ -6,7 +6,11 @@ export interface LocationRule {
   readonly upstreamPrefix: string
   /** Where the browser reaches that upstream: `http://localhost:4000/.ory` or `http://localhost:4000`. */
   readonly publicBase: string
-  /** Ory responses: a path-absolute Location (`/ui/login`) is put under `/.ory` too. */
+  /**
+   * Ory responses: a path-absolute Location (`/ui/login`) is put under `/.ory` too. So does `ory
+   * proxy`, though its spec says relative ones stay: Go's `Response.Location()` resolves them
+   * against the request to Ory, whose host is the one it rewrites.
+   */
   readonly prefixRelative: boolean
   /** ory proxy's one use of `--default-redirect-url`: a Location to `<prefix>/ui/welcome` goes here. */
   readonly welcome: { readonly path: string; readonly target: string } | undefined
