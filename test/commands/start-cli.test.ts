@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { request } from 'undici'
-import { expectUsageError as expectCliUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
+import { BIN, cleanEnv, expectUsageError as expectCliUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
 import { CookieJar, csrfOf, openFlow, submitJson } from '../helpers/identity.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
@@ -80,6 +81,13 @@ test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, asyn
     ['unknown flag', ['http://localhost:3000', '--sdk-url', ory, '--frobnicate'], /frobnicate/],
   ]
   await Promise.all(cases.map(([name, args, pattern, env]) => t.test(name, () => expectUsageError(args, pattern, env))))
+})
+
+test('below the Node.js floor of package.json: one line and exit code 2, not a crash in a dependency', () => {
+  const older = 'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.17.0"})'
+  const result = spawnSync(process.execPath, ['--import', older, BIN, 'start', 'http://localhost:3000'], { encoding: 'utf8', env: cleanEnv() })
+  assert.equal(result.status, 2)
+  assert.equal(result.stderr, 'ory-proxy: needs Node.js 20.18 or later; this is Node.js 20.17.0\n')
 })
 
 test('a port in use is a one-line error with exit code 2', async (t) => {
