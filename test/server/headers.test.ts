@@ -167,6 +167,8 @@ test('headers undici refuses never turn a request into a 500', async (t) => {
     ['upgrade without Connection: upgrade', 'GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n', 200],
     ['transfer-encoding', 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 200],
     ['duplicate host', 'GET / HTTP/1.1\r\nHost: localhost\r\nHost: other\r\nConnection: close\r\n\r\n', 400],
+    // An expectation nobody can meet (checklist a7): 417, and the app never sees the request.
+    ['unknown expectation', 'POST / HTTP/1.1\r\nHost: localhost\r\nExpect: foo\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello', 417],
   ]
   for (const [name, bytes, status] of cases) {
     const before = app.requests.length
