@@ -8,7 +8,7 @@ import type { ProxyObserver } from './observer.js'
 import { RequestPipeline, type SessionGate } from './pipeline.js'
 import { Tunnels } from './tunnel.js'
 import type { OryRequestOptions } from './upstream-headers.js'
-import { closePool, createAppPools, createPool } from './upstreams.js'
+import { closePool, createAppPools, createOryPool } from './upstreams.js'
 
 export interface UpstreamStats {
   /** Sockets open to the upstream. */
@@ -51,7 +51,7 @@ export interface ProxyHandle {
 export async function startProxyServer(config: ProxyConfig, deps: ProxyDeps = {}): Promise<ProxyHandle> {
   const logger = deps.logger ?? silentLogger
   const { app, appTunnel } = createAppPools(config)
-  const ory = createPool(config.ory, config.timeouts, config.upstreamConnections)
+  const ory = createOryPool(config)
   const pools = appTunnel === app ? [app, ory] : [app, appTunnel, ory]
   const tunnels = new Tunnels(config.timeouts.tunnelIdleMs)
   const pipeline = new RequestPipeline(config, {

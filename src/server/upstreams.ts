@@ -10,7 +10,7 @@ const APP_H2_STREAMS = 100
  * One keep-alive undici Pool per upstream origin. Timeouts are always explicit: undici's defaults
  * (300 s) would hide a hung app for five minutes. `allowH2` lets ALPN choose HTTP/2 on https.
  */
-export function createPool(upstream: Upstream, timeouts: Timeouts, connections: number, allowH2 = false): PoolType {
+function createPool(upstream: Upstream, timeouts: Timeouts, connections: number, allowH2 = false): PoolType {
   return new Pool(upstream.origin, {
     connections,
     pipelining: 1,
@@ -22,6 +22,18 @@ export function createPool(upstream: Upstream, timeouts: Timeouts, connections: 
     keepAliveTimeout: 4_000,
     connect: connectOption(upstream.proxy, timeouts.upstreamConnectMs),
   })
+}
+
+/**
+ * Ory's pool. Unlike an app, Ory streams nothing (no server-sent events, no long polls), and a
+ * body held back for its rewrite shows the client nothing until it ends: so unless
+ * `upstreamBodyMs` says otherwise, an Ory body idle for as long as the upstream timeout ends its
+ * request (504 before the head went out, a cut connection after) instead of hanging it.
+ */
+export function createOryPool(config: ProxyConfig): PoolType {
+  const { timeouts } = config
+  const bodyMs = timeouts.upstreamBodyMs === 0 ? timeouts.upstreamHeadersMs : timeouts.upstreamBodyMs
+  return createPool(config.ory, { ...timeouts, upstreamBodyMs: bodyMs }, config.upstreamConnections)
 }
 
 export interface AppDispatchers {

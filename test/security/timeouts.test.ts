@@ -62,6 +62,21 @@ test('an upstream body that stalls after the headers: the client connection is c
   assert.ok(result.closed, 'the proxy closed the connection')
 })
 
+test('an Ory body that stalls while it is held for its rewrite: 504 after the upstream timeout, not a hang (checklist c2)', { timeout: 10_000 }, async (t) => {
+  const ory = await startUpstream(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 })
+    res.write('{"ui":')
+  })
+  const app = await startUpstream(t)
+  // No body timeout is set (the default): the upstream timeout bounds an idle Ory body.
+  const proxy = await startTestProxy(t, app.url, ory.url, { timeouts: { upstreamHeadersMs: 300 } })
+  const started = Date.now()
+  const res = await request(`${proxy.url}/.ory/self-service/login/browser`, { headers: { accept: 'application/json' } })
+  assert.equal(res.statusCode, 504)
+  await res.body.dump()
+  assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`)
+})
+
 test('a slow app gets 504 within the upstream timeout, even for a long request', async (t) => {
   const app = await startUpstream(t, () => {})
   const proxy = await startTestProxy(t, app.url, app.url, { timeouts: { upstreamHeadersMs: 200 } })
