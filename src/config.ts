@@ -30,6 +30,12 @@ export const DEFAULTS = Object.freeze({
   /** Longest `Authorization: Bearer <jwt>` value sent to the app; nginx takes 8 KiB per header line. */
   jwtHeaderBudgetBytes: 8_192,
   /**
+   * The request head (request line and header lines) the app is assumed to take whole: Node's
+   * `http.maxHeaderSize`, under most dev servers. A JWT that would push a request past it goes
+   * without its session claim (checklist e7), not on to a 431.
+   */
+  appRequestHeadBytes: 16_384,
+  /**
    * A WebSocket tunnel with no byte in either direction for this long is closed. Dev servers ping
    * far more often (Vite every 30 s); nginx's 60 s default is a known cause of dropped sockets.
    */

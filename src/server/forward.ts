@@ -235,7 +235,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (clientGone(this.#res)) {
       upstream.destroy()
     } else {
-      const head = this.#ctx.rules.compose((rawHeaders ?? []) as Buffer[], request.route, request.requestId, request.origin, 'GET', 'none')
+      const head = this.#ctx.rules.compose((rawHeaders ?? []) as Buffer[], request.route, request.requestId, request.origin, 'GET', 'none', true)
       this.#ctx.tunnels.accept(this.#res as UpgradeResponse | Http2ServerResponse, head.headers, upstream)
     }
     this.#done()

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import { v4 as uuid } from '@napi-rs/uuid'
 import type { Dispatcher } from 'undici'
-import type { ProxyConfig } from '../config.js'
+import { DEFAULTS, type ProxyConfig } from '../config.js'
 import { ERROR_STATUS, ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { STATUS_CODES } from '../node-builtins.js'
@@ -26,7 +26,8 @@ import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
 import { watchBodyDeadline } from './request-deadline.js'
 import { ORY_PREFIX, routeOf, upstreamPath, type Route } from './router.js'
 import { UpgradeResponse, websocketKey, type Tunnels } from './tunnel.js'
-import { UpstreamHeaderRules, type OryRequestOptions } from './upstream-headers.js'
+import { requestHeadBytes, UpstreamHeaderRules, type OryRequestOptions } from './upstream-headers.js'
+import { ViaEntry } from './via.js'
 
 export type FrontRequest = IncomingMessage | Http2ServerRequest
 
@@ -55,6 +56,11 @@ export interface SessionGate {
    * logout's response until it settles (other workers or proxies are dropping the session too).
    */
   loggedOut?(headers: InboundHeaders, sessionToken: string | undefined): Promise<void> | undefined
+  /**
+   * The same identity's token without its session claim, for a request with too little room left
+   * in its head for the whole one; undefined when `authorization` has no such claim to leave out.
+   */
+  leanAuthorization?(authorization: string): Promise<string> | undefined
   /** Releases the gate's own resources; called by the proxy's `close()` after the servers. */
   close?(): Promise<void>
 }
@@ -94,7 +100,7 @@ type MarkableSocket = { [kRefused]?: true } | null | undefined
  * preflights and the JWKS, ask the session gate, then forward through the route's pool.
  */
 export class RequestPipeline {
-  readonly viaPseudonym = `ory-proxy-${uuid().slice(0, 8)}`
+  readonly #via = new ViaEntry(`ory-proxy-${uuid().slice(0, 8)}`)
   readonly #config: ProxyConfig
   readonly #deps: PipelineDeps
   readonly #cors: CorsPolicy
@@ -108,7 +114,7 @@ export class RequestPipeline {
     this.#config = config
     this.#deps = deps
     this.#cors = new CorsPolicy(config.cors, config.publish.origin)
-    this.#upstream = new UpstreamHeaderRules(config, this.viaPseudonym, deps.oryRequest)
+    this.#upstream = new UpstreamHeaderRules(config, this.#via, deps.oryRequest)
     const jwt = deps.gate !== undefined
     this.#policies = {
       app: { dropAuthorization: jwt, dropRateLimit: true },
@@ -126,7 +132,7 @@ export class RequestPipeline {
       maxBytes: deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES,
     }
     this.#forward = {
-      rules: new ResponseHeaderRules(config, this.#cors),
+      rules: new ResponseHeaderRules(config, this.#cors, this.#via),
       oryBody,
       logger: deps.logger,
       tunnels: deps.tunnels,
@@ -167,7 +173,7 @@ export class RequestPipeline {
       errorCode: undefined,
     }
     const rejection =
-      checkRequest(method, target, req.httpVersion, inbound, this.viaPseudonym) ??
+      checkRequest(method, target, req.httpVersion, inbound, this.#via.pseudonym) ??
       (upgrade ? checkUpgrade(method, route, inbound) : undefined)
     if (rejection !== undefined) return this.#reject(res, rejection, request)
     if (method === 'OPTIONS' && inbound.accessControlRequestMethod !== undefined) {
@@ -213,7 +219,38 @@ export class RequestPipeline {
     if (clientGone(res)) return this.#clientLeft(request)
     const route = request.route
     const upstream = route === 'app' ? this.#config.app : this.#config.ory
-    const headers = this.#upstream.complete(inbound, route, req.socket?.remoteAddress, request.requestId, authorization)
+    const path = upstreamPath(route, request.target, upstream.pathPrefix)
+    const headers = this.#upstream.complete(inbound, route, req.socket?.remoteAddress, req.httpVersion, request.requestId, authorization)
+    if (request.startedAt !== 0) request.jwt = authorization !== undefined
+    if (authorization !== undefined && requestHeadBytes(request.method, path, headers) > DEFAULTS.appRequestHeadBytes) {
+      const lean = this.#deps.gate!.leanAuthorization?.(authorization)
+      if (lean !== undefined) {
+        lean.then(
+          (value) => {
+            // The app's Authorization is the last header complete() adds.
+            headers[headers.length - 1] = value
+            if (clientGone(res)) return this.#clientLeft(request)
+            this.#send(req, res, inbound, request, path, headers, logout)
+          },
+          (error: unknown) => this.#respondError(res, asProxyError(error), request),
+        )
+        return
+      }
+    }
+    this.#send(req, res, inbound, request, path, headers, logout)
+  }
+
+  /** Hands the request, its head complete, to its route's pool. */
+  #send(
+    req: FrontRequest,
+    res: FrontResponse,
+    inbound: InboundHeaders,
+    request: RequestInfo,
+    path: string,
+    headers: string[],
+    logout: LogoutWatch | undefined,
+  ): void {
+    const route = request.route
     const handler =
       logout === undefined
         ? new ForwardHandler(res, this.#forward, request)
@@ -222,14 +259,11 @@ export class RequestPipeline {
     // The app upgrades over HTTP/1.1: an HTTP/2 client's extended CONNECT becomes a GET with a key.
     if (upgrade && request.method === 'CONNECT') headers.push('sec-websocket-key', websocketKey())
     const pool = route === 'ory' ? this.#deps.ory : upgrade ? this.#deps.appTunnel : this.#deps.app
-    if (request.startedAt !== 0) {
-      request.dispatchedAt = performance.now()
-      request.jwt = authorization !== undefined
-    }
+    if (request.startedAt !== 0) request.dispatchedAt = performance.now()
     const body = upgrade ? null : (logout?.body ?? (hasBody(req, inbound) ? req : null))
     if (body === req) this.#watchBody(req, (error) => handler.fail(error))
     handler.send(pool, {
-      path: upstreamPath(route, request.target, upstream.pathPrefix),
+      path,
       method: upgrade ? 'GET' : (request.method as 'GET'),
       headers,
       body,

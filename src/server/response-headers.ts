@@ -5,6 +5,7 @@ import type { CorsPolicy } from './cors.js'
 import { ORY_PREFIX, type Route } from './router.js'
 import { rewriteLocation, type LocationRule } from './rewrite/location.js'
 import { rewriteSetCookie, type CookieRule } from './rewrite/set-cookie.js'
+import type { ViaEntry } from './via.js'
 
 const PASS = 0
 const DROP = 1
@@ -15,6 +16,7 @@ const CONTENT_TYPE = 5
 const CONTENT_ENCODING = 6
 const CONTENT_LENGTH = 7
 const TRAILER = 8
+const VIA = 9
 
 const KINDS = new Map<string, number>([
   ['connection', CONNECTION],
@@ -36,6 +38,7 @@ const KINDS = new Map<string, number>([
   ['content-type', CONTENT_TYPE],
   ['content-encoding', CONTENT_ENCODING],
   ['content-length', CONTENT_LENGTH],
+  ['via', VIA],
 ])
 
 /**
@@ -95,9 +98,14 @@ export class ResponseHeaderRules {
   readonly #cookie: CookieRule
   readonly #oryLocation: LocationRule
   readonly #appLocation: LocationRule
+  readonly #via: ViaEntry
+  /** The HTTP version the app answers in (Ory's pool and the upgrade pool are HTTP/1.1). */
+  readonly #appVersion: string
 
-  constructor(config: ProxyConfig, cors: CorsPolicy) {
+  constructor(config: ProxyConfig, cors: CorsPolicy, via: ViaEntry) {
     this.#cors = cors
+    this.#via = via
+    this.#appVersion = config.appH2 ? '2' : '1.1'
     this.#cookie = { domain: config.cookieDomain, secure: config.publish.secure }
     this.#oryLocation = {
       upstreamHost: config.ory.host.toLowerCase(),
@@ -117,7 +125,7 @@ export class ResponseHeaderRules {
 
   /**
    * Builds the client-facing head from undici's raw response headers. Nominated hop-by-hop headers
-   * are removed before the proxy's own are appended.
+   * are removed before the proxy's own are appended. `upgraded`: the app's 101, always HTTP/1.1.
    */
   compose(
     raw: readonly Buffer[],
@@ -126,9 +134,11 @@ export class ResponseHeaderRules {
     origin: string | undefined,
     method: string,
     trailers: TrailerMode,
+    upgraded = false,
   ): ResponseHead {
     const headers: string[] = []
     let trailer: string | undefined
+    let via: string | undefined
     let nominated: Set<string> | undefined
     let contentType: string | undefined
     let contentEncoding: string | undefined
@@ -167,6 +177,9 @@ export class ResponseHeaderRules {
         case TRAILER:
           trailer = trailer === undefined ? value : `${trailer}, ${value}`
           break
+        case VIA:
+          via = via === undefined ? value : `${via}, ${value}`
+          break
       }
     }
     if (nominated !== undefined) {
@@ -179,6 +192,7 @@ export class ResponseHeaderRules {
     if (trailer !== undefined && (trailers === 'h2' || (trailers === 'h1' && contentLengthIndex === -1))) {
       headers.push('trailer', trailer)
     }
+    headers.push('via', this.#via.append(via, route === 'app' && !upgraded ? this.#appVersion : '1.1'))
     this.addProxyHeaders(headers, requestId, origin, method)
     return { headers, contentType, contentEncoding, contentLengthIndex }
   }

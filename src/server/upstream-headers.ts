@@ -1,6 +1,7 @@
 import type { ProxyConfig } from '../config.js'
 import type { InboundHeaders } from './inbound-headers.js'
 import { ORY_PREFIX, type Route } from './router.js'
+import type { ViaEntry } from './via.js'
 
 /** Values for the Ory-bound headers ory proxy adds (reqMiddleware). */
 export interface OryRequestOptions {
@@ -20,15 +21,15 @@ export class UpstreamHeaderRules {
   readonly #oryHost: string
   readonly #proto: string
   readonly #publishHost: string
-  readonly #via: string
+  readonly #via: ViaEntry
   readonly #oryExtras: readonly string[]
 
-  constructor(config: ProxyConfig, viaPseudonym: string, ory: OryRequestOptions = {}) {
+  constructor(config: ProxyConfig, via: ViaEntry, ory: OryRequestOptions = {}) {
     this.#appHost = config.rewriteHost ? config.app.host : undefined
     this.#oryHost = config.ory.host
     this.#proto = config.publish.secure ? 'https' : 'http'
     this.#publishHost = config.publish.host
-    this.#via = `1.1 ${viaPseudonym}`
+    this.#via = via
     const extras = ['ory-no-custom-domain-redirect', 'true', 'ory-base-url-rewrite', config.publish.origin + ORY_PREFIX]
     if (ory.baseUrlRewriteToken) extras.push('ory-base-url-rewrite-token', ory.baseUrlRewriteToken)
     if (ory.rateLimitAction) extras.push('ory-ratelimit-action', ory.rateLimitAction)
@@ -41,13 +42,14 @@ export class UpstreamHeaderRules {
   }
 
   /**
-   * Appends the proxy's headers to `inbound.forward` and returns it. `authorization` is the full
-   * `Bearer <jwt>` value for app-bound requests with a session.
+   * Appends the proxy's headers to `inbound.forward` and returns it. `httpVersion` is the client's
+   * (for `Via`); `authorization` is the full `Bearer <jwt>` value for app-bound requests with a session.
    */
   complete(
     inbound: InboundHeaders,
     route: Route,
     clientAddress: string | undefined,
+    httpVersion: string,
     requestId: string,
     authorization: string | undefined,
   ): string[] {
@@ -65,7 +67,7 @@ export class UpstreamHeaderRules {
       'x-request-id',
       requestId,
       'via',
-      inbound.via === undefined ? this.#via : `${inbound.via}, ${this.#via}`,
+      this.#via.append(inbound.via, httpVersion),
     )
     if (inbound.cookie !== undefined) headers.push('cookie', inbound.cookie)
     if (route === 'app') {
@@ -81,4 +83,11 @@ export class UpstreamHeaderRules {
 function plainAddress(address: string | undefined): string {
   if (address === undefined) return ''
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}
+
+/** Bytes of the head `method path HTTP/1.1` with `headers` (a flat list) takes on the wire. */
+export function requestHeadBytes(method: string, path: string, headers: readonly string[]): number {
+  let bytes = method.length + path.length + 12
+  for (let i = 0; i < headers.length; i += 2) bytes += headers[i]!.length + headers[i + 1]!.length + 4
+  return bytes
 }

@@ -29,8 +29,8 @@ export class CachedAnswer {
     const renewal = this.renewal!
     if (typeof renewal !== 'number') return renewal
     // A number is only kept for a token that carries the session claim.
-    const claim = sessionOfToken(this.authorization!)!
-    return { ...claim, expiresAt: renewal === Number.POSITIVE_INFINITY ? undefined : renewal }
+    const { sub, session } = sessionOfToken(this.authorization!)!
+    return { sub, session, expiresAt: renewal === Number.POSITIVE_INFINITY ? undefined : renewal }
   }
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import type { SessionTrace } from '../server/forward.js'
 import type { InboundHeaders } from '../server/inbound-headers.js'
 import type { SessionGate } from '../server/pipeline.js'
+import { sessionOfToken } from '../workers/claims.js'
 import { CachedAnswer } from './cached-answer.js'
 import { CredentialKeys } from './credential-key.js'
 import { Credentials, credentialsOf } from './credentials.js'
@@ -147,6 +148,25 @@ export class OrySessionGate implements SessionGate {
     return this.#flights.run(key, () =>
       this.#lookup(key, credentials, { requestId, traceparent: headers.traceparent, tracestate: headers.tracestate }, trace),
     )
+  }
+
+  /**
+   * A token for the same identity and lifetime as `authorization` without its session claim, for a
+   * request whose other headers leave no room for the whole one (checklist e7); undefined when it
+   * carries no session claim already. Signed for that request alone and not cached: a client
+   * sending that much rarely does so on every request.
+   */
+  leanAuthorization(authorization: string): Promise<string> | undefined {
+    const token = sessionOfToken(authorization)
+    if (token === undefined) return undefined
+    if (this.#logger.debugEnabled) {
+      this.#logger.debug({ event: 'jwt-session-dropped', sub: token.sub, reason: "the request's headers with the whole token would exceed what the app accepts" })
+    }
+    const signingStarted = performance.now()
+    return this.#signer.sign({ sub: token.sub, session: undefined, iat: token.iat, exp: token.exp, jti: uuid() }).then((signed) => {
+      this.#events?.tokenSigned((performance.now() - signingStarted) / 1000)
+      return signed.authorization
+    })
   }
 
   /**

@@ -16,16 +16,25 @@ export function payloadText(prefix: string, session: string | undefined): string
 
 const SESSION_KEY = ',"session":'
 
+/** What a token this proxy signed carries besides its issuer and ids. */
+export interface TokenSession {
+  readonly sub: string
+  readonly iat: number
+  readonly exp: number
+  /** The session claim's text, verbatim. */
+  readonly session: string
+}
+
 /**
- * `sub` and the verbatim session text of a token this proxy signed (`Bearer <jwt>`), or undefined
- * when it carries no session claim. JSON escapes every `"` inside a string, so the first
- * `,"session":` is the claim itself, never part of a value before it.
+ * `sub`, `iat`, `exp` and the verbatim session text of a token this proxy signed (`Bearer <jwt>`),
+ * or undefined when it carries no session claim. JSON escapes every `"` inside a string, so the
+ * first `,"session":` is the claim itself, never part of a value before it.
  */
-export function sessionOfToken(authorization: string): { sub: string; session: string } | undefined {
+export function sessionOfToken(authorization: string): TokenSession | undefined {
   const dot = authorization.indexOf('.')
   const payload = Buffer.from(authorization.slice(dot + 1, authorization.indexOf('.', dot + 1)), 'base64url').toString()
   const at = payload.indexOf(SESSION_KEY)
   if (at === -1) return undefined
-  const { sub } = JSON.parse(`${payload.slice(0, at)}}`) as { sub: string }
-  return { sub, session: payload.slice(at + SESSION_KEY.length, -1) }
+  const { sub, iat, exp } = JSON.parse(`${payload.slice(0, at)}}`) as { sub: string; iat: number; exp: number }
+  return { sub, iat, exp, session: payload.slice(at + SESSION_KEY.length, -1) }
 }

@@ -12,10 +12,13 @@ export interface SignerSetup {
   readonly headerBudget: number
 }
 
-/** One token to sign. `session` is whoami's JSON text, embedded verbatim as ory proxy does. */
+/**
+ * One token to sign. `session` is whoami's JSON text, embedded verbatim as ory proxy does;
+ * undefined signs a lean token, `sub` without the session claim.
+ */
 export interface SignTask {
   readonly sub: string
-  readonly session: string
+  readonly session: string | undefined
   readonly iat: number
   readonly exp: number
   readonly jti: string
@@ -24,7 +27,7 @@ export interface SignTask {
 export interface SignResult {
   /** `Bearer <jwt>`, ready for the app's Authorization header. */
   readonly authorization: string
-  /** True when the session claim was left out to stay within the header budget (checklist e7). */
+  /** True when the token has no session claim: a lean task, or one over the header budget (checklist e7). */
   readonly sessionDropped: boolean
 }
 
@@ -45,8 +48,8 @@ const FIXED_LENGTH = 'Bearer '.length + encodedHeader.length + 2 + base64urlLeng
 export default function signToken(task: SignTask): SignResult {
   const claims = claimsPrefix(setup.issuer, task.sub, task.iat, task.exp, task.jti)
   let payload = payloadText(claims, task.session)
-  let sessionDropped = false
-  if (FIXED_LENGTH + base64urlLength(Buffer.byteLength(payload)) > setup.headerBudget) {
+  let sessionDropped = task.session === undefined
+  if (!sessionDropped && FIXED_LENGTH + base64urlLength(Buffer.byteLength(payload)) > setup.headerBudget) {
     payload = payloadText(claims, undefined)
     sessionDropped = true
   }

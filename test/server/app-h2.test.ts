@@ -36,6 +36,8 @@ test('--app-h2 with an http app: HTTP/2 with prior knowledge (h2c), Host as :aut
   assert.equal(res.statusCode, 200)
   assert.equal(await res.body.text(), 'h2 POST /save?x=1')
   assert.deepEqual(res.trailers, { 'x-served-by': 'h2c-app' })
+  // The response came to the proxy over HTTP/2 (RFC 9110 §7.6.3).
+  assert.match(String(res.headers.via), /^2 ory-proxy-[0-9a-f]{8}$/)
   assert.deepEqual(app.seen, [
     { version: '2.0', method: 'POST', url: '/save?x=1', authority: 'localhost:4000', host: undefined, body: 'payload' },
   ])

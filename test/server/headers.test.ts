@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { test } from 'node:test'
 import { request } from 'undici'
+import { h2Connect, h2Request } from '../helpers/h2.js'
 import { startTestProxy } from '../helpers/proxy.js'
 import { raw } from '../helpers/raw.js'
 import { answerRaw, startUpstream } from '../helpers/upstream.js'
@@ -200,4 +201,36 @@ test('a request that has passed through this proxy before is answered 508, not l
   assert.equal(res.statusCode, 508)
   await res.body.dump()
   assert.equal(relay.requests.length, 1)
+})
+
+test('Via names the proxy in both directions, after earlier hops, with the version of the message it received (RFC 9110 §7.6.3)', async (t) => {
+  const app = await startUpstream(t, (_req, res, seen) => {
+    res.setHeader('via', '1.1 app-cache')
+    res.end(JSON.stringify(seen.headers.via))
+  })
+  const proxy = await startTestProxy(t, app.url, app.url)
+  const own = /^ory-proxy-[0-9a-f]{8}$/
+
+  const h1 = await request(`${proxy.url}/page`, { headers: { via: '1.0 corp-gateway' } })
+  const [earlier, ours] = String(JSON.parse(await h1.body.text())).split(', ')
+  assert.equal(earlier, '1.0 corp-gateway')
+  const [version, pseudonym] = ours!.split(' ')
+  assert.equal(version, '1.1')
+  assert.match(pseudonym!, own)
+  // The response names the same proxy after the app's own entry; Ory's answers too.
+  assert.equal(h1.headers.via, `1.1 app-cache, 1.1 ${pseudonym}`)
+  const ory = await request(`${proxy.url}/.ory/sessions/whoami`)
+  await ory.body.dump()
+  assert.equal(ory.headers.via, `1.1 app-cache, 1.1 ${pseudonym}`)
+
+  const session = await h2Connect(t, proxy.url)
+  const h2 = await h2Request(session, { ':path': '/over-h2', ':authority': 'localhost:4000' })
+  assert.deepEqual(JSON.parse(h2.body.toString()), [`2 ${pseudonym}`])
+  assert.equal(h2.headers.via, `1.1 app-cache, 1.1 ${pseudonym}`)
+
+  // The proxy's own answers are not forwarded messages and carry no Via.
+  const refused = await raw(proxy.port, 'GET /twice HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n')
+  assert.deepEqual(refused.statuses, [400])
+  assert.doesNotMatch(refused.text.slice(0, refused.text.indexOf('\r\n\r\n')), /^via:/im)
+  assert.equal(app.requests.length, 3)
 })

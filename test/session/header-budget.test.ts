@@ -37,3 +37,37 @@ test('the budget is measured on the whole Authorization value', async (t) => {
   assert.equal(over.claims!.session, undefined)
   assert.equal(over.claims!.sub, 'identity-over')
 })
+
+test("a request whose own headers leave no room for the whole token gets one without the session claim, not the app's 431 (checklist e7)", async (t) => {
+  const lines: string[] = []
+  const logger = createLogger({ debug: true, quiet: true, write: (line) => lines.push(line) })
+  const { ory, proxy } = await startSessionProxy(t, { logger })
+  // A token of about 6 KiB: within the 8 KiB budget on its own.
+  ory.addCookieSession('ory_session_x', 'mid', 'identity-mid', { traits: { bio: 'm'.repeat(4_500) } })
+  const whole = (await viewThrough(proxy, '/', { cookie: 'ory_session_x=mid' })).view!
+  assert.notEqual(whole.claims!.session, undefined)
+  assert.ok(whole.authorization[0]!.length > 5_000)
+
+  // 10 KiB of the client's own cookies: with the whole token the head passes the app's 16 KiB.
+  const pad = 'p'.repeat(10_240)
+  assert.ok(whole.authorization[0]!.length + pad.length > 16_384)
+  const padded = await viewThrough(proxy, '/padded', { cookie: `ory_session_x=mid; pad=${pad}` })
+  assert.equal(padded.status, 200)
+  const lean = padded.view!
+  assert.equal(lean.error, undefined)
+  assert.equal(lean.claims!.sub, 'identity-mid')
+  assert.equal(lean.claims!.session, undefined)
+  // The same identity for the same time, from the cached answer: no second whoami call.
+  assert.equal(lean.claims!.exp, whole.claims!.exp)
+  assert.equal(lean.claims!.iat, whole.claims!.iat)
+  assert.notEqual(lean.claims!.jti, whole.claims!.jti)
+  assert.equal(ory.whoamiCalls.length, 1)
+  const dropped = lines.map((line) => JSON.parse(line) as { event: string; sub?: string; reason?: string }).filter((e) => e.event === 'jwt-session-dropped')
+  assert.deepEqual(dropped.map((e) => e.sub), ['identity-mid'])
+  assert.match(dropped[0]!.reason!, /headers/)
+
+  // A request with room gets the whole cached token again.
+  const again = (await viewThrough(proxy, '/', { cookie: 'ory_session_x=mid; small=1' })).view!
+  assert.equal(again.claims!.jti, whole.claims!.jti)
+  assert.notEqual(again.claims!.session, undefined)
+})
