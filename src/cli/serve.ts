@@ -59,7 +59,7 @@ export async function serve(options: ServeOptions): Promise<{ close(): Promise<v
 async function serveCluster(options: ServeOptions, key: SigningKey | undefined): Promise<{ close(): Promise<void> }> {
   const { config, session, oryRequest, logger } = options
   const address = config.observe.metrics
-  const { startCluster } = await import('../cluster/primary.js')
+  const [{ startCluster }, { newViaPseudonym }] = await Promise.all([import('../cluster/primary.js'), import('../server/via.js')])
   let cluster: Awaited<ReturnType<typeof startCluster>> | undefined
   const metricsServer =
     address === undefined
@@ -73,7 +73,13 @@ async function serveCluster(options: ServeOptions, key: SigningKey | undefined):
       workers: options.workers,
       scheduling: options.scheduling,
       logger,
-      plan: { config, session: session === undefined ? undefined : { settings: session, key: key! }, oryRequest, log: options.log },
+      plan: {
+        config,
+        session: session === undefined ? undefined : { settings: session, key: key! },
+        oryRequest,
+        log: options.log,
+        viaPseudonym: newViaPseudonym(),
+      },
     })
   } catch (error) {
     await metricsServer?.close()

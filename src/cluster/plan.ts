@@ -10,6 +10,8 @@ export interface WorkerPlan {
   readonly session: { readonly settings: SessionSettings; readonly key: SigningKey } | undefined
   readonly oryRequest: OryRequestOptions
   readonly log: { readonly quiet: boolean; readonly debug: boolean }
+  /** The `Via` name every worker uses, so a request looping back to any of them is caught at once. */
+  readonly viaPseudonym: string
 }
 
 /** Primary → worker. */

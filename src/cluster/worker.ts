@@ -60,7 +60,13 @@ async function serve(plan: WorkerPlan): Promise<void> {
       gate = openSessionGate(plan.config, settings, logger, { key, level, signerPool: signerPool! }, metrics)
     }
     const { startProxyServer } = await import('../server/proxy.js')
-    proxy = await startProxyServer(plan.config, { logger, gate, oryRequest: plan.oryRequest, observer: combineObservers(requestLog, metrics) })
+    proxy = await startProxyServer(plan.config, {
+      logger,
+      gate,
+      oryRequest: plan.oryRequest,
+      observer: combineObservers(requestLog, metrics),
+      viaPseudonym: plan.viaPseudonym,
+    })
     metrics?.watch({ proxy, gate, log: requestLog })
     balance = reportConnections(proxy, send)
     // Ready, for the health check, includes signing.

@@ -27,7 +27,7 @@ import { watchBodyDeadline } from './request-deadline.js'
 import { ORY_PREFIX, routeOf, upstreamPath, type Route } from './router.js'
 import { UpgradeResponse, websocketKey, type Tunnels } from './tunnel.js'
 import { requestHeadBytes, UpstreamHeaderRules, type OryRequestOptions } from './upstream-headers.js'
-import { ViaEntry } from './via.js'
+import { newViaPseudonym, ViaEntry } from './via.js'
 
 export type FrontRequest = IncomingMessage | Http2ServerRequest
 
@@ -78,6 +78,8 @@ export interface PipelineDeps {
   readonly oryRequest?: OryRequestOptions | undefined
   /** Bodies of Ory responses above this size pass through unmodified. */
   readonly maxRewriteBytes?: number | undefined
+  /** The proxy's name in `Via`; undefined: a new one ({@link newViaPseudonym}). */
+  readonly viaPseudonym?: string | undefined
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/
@@ -100,7 +102,7 @@ type MarkableSocket = { [kRefused]?: true } | null | undefined
  * preflights and the JWKS, ask the session gate, then forward through the route's pool.
  */
 export class RequestPipeline {
-  readonly #via = new ViaEntry(`ory-proxy-${uuid().slice(0, 8)}`)
+  readonly #via: ViaEntry
   readonly #config: ProxyConfig
   readonly #deps: PipelineDeps
   readonly #cors: CorsPolicy
@@ -113,6 +115,7 @@ export class RequestPipeline {
   constructor(config: ProxyConfig, deps: PipelineDeps) {
     this.#config = config
     this.#deps = deps
+    this.#via = new ViaEntry(deps.viaPseudonym ?? newViaPseudonym())
     this.#cors = new CorsPolicy(config.cors, config.publish.origin)
     this.#upstream = new UpstreamHeaderRules(config, this.#via, deps.oryRequest)
     const jwt = deps.gate !== undefined

@@ -27,6 +27,8 @@ export interface ProxyDeps {
   readonly gate?: SessionGate | undefined
   readonly oryRequest?: OryRequestOptions | undefined
   readonly maxRewriteBytes?: number | undefined
+  /** The name this proxy goes by in `Via` ({@link newViaPseudonym}); undefined: a new one. */
+  readonly viaPseudonym?: string | undefined
 }
 
 /** A running proxy. `close()` drains in-flight requests (bounded), then closes the pools and the gate. */
@@ -64,6 +66,7 @@ export async function startProxyServer(config: ProxyConfig, deps: ProxyDeps = {}
     gate: deps.gate,
     oryRequest: deps.oryRequest,
     maxRewriteBytes: deps.maxRewriteBytes,
+    viaPseudonym: deps.viaPseudonym,
   })
   const front = createFront(pipeline, tunnels, config.timeouts, config.tls)
   try {

@@ -1,3 +1,10 @@
+import { v4 as uuid } from '@napi-rs/uuid'
+
+/** A name for one proxy (all its workers) in `Via`: `ory-proxy-` and 8 random hex digits. */
+export function newViaPseudonym(): string {
+  return `ory-proxy-${uuid().slice(0, 8)}`
+}
+
 /** Node's `httpVersion` → Via's received-protocol: HTTP/2 is `2` (RFC 9110 §7.6.3, RFC 9113 §3). */
 const RECEIVED_PROTOCOL: Readonly<Record<string, string>> = { '1.0': '1.0', '1.1': '1.1', '2.0': '2', '2': '2' }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import http from 'node:http'
 import net from 'node:net'
 import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
@@ -284,6 +285,36 @@ test('SIGTERM drains requests in flight on the workers, then every process exits
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`)
 })
 
+test('every worker goes by one Via name, so a request looping back through any of them is answered 508 at once', async (t) => {
+  let proxyPort = 0
+  // An app that sends /loop back to the proxy on a new connection, as a misconfigured upstream would.
+  const app = await startUpstream(t, (req, res) => {
+    if (req.url !== '/loop') return void res.end('plain')
+    const back = http.request({ port: proxyPort, host: '127.0.0.1', path: req.url, headers: req.headers, agent: false }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers)
+      answer.pipe(res)
+    })
+    back.end()
+  })
+  const ory = await startFakeOry(t)
+  const running = await startWorkers(t, 2, [app.url, '--sdk-url', ory.url])
+  proxyPort = running.port
+  const pinned = await clientsOnDistinctWorkers(t, running, 2)
+  const names = new Set<string>()
+  for (const { connection: client } of pinned) {
+    const plain = await client.request({ path: '/plain', method: 'GET' })
+    await plain.body.dump()
+    names.add(String(plain.headers.via))
+    const looped = await client.request({ path: '/loop', method: 'GET' })
+    await looped.body.dump()
+    assert.equal(looped.statusCode, 508)
+  }
+  assert.equal(names.size, 1, `one Via name: ${[...names].join(' | ')}`)
+  assert.match([...names][0]!, /^1\.1 ory-proxy-[0-9a-f]{8}$/)
+  // Each looped request came back once, whichever worker the app's new connection reached.
+  assert.equal(app.requests.filter((seen) => seen.url === '/loop').length, 2)
+})
+
 test('an idle proxy with workers exits within a second of SIGTERM, whatever connections clients left', async (t) => {
   const app = await startUpstream(t)
   const running = await startWorkers(t, 2, [app.url, '--sdk-url', app.url, '--no-jwt'])
@@ -307,7 +338,8 @@ test('an idle proxy with workers exits within a second of SIGTERM, whatever conn
  * ms a process on a 2-core machine here (20 ms with `node --liftoff-only`); Node 24 does not wait.
  */
 function exitBoundMs(): number {
-  return process.versions.node.startsWith('20.') ? 2_000 : 1_000
+  // 2,091 ms seen once on Node 20 in a loaded CI run; waiting for idle connections would take 5 s.
+  return process.versions.node.startsWith('20.') ? 3_000 : 1_000
 }
 
 test('every worker speaks h2c and WebSockets, with the JWT', async (t) => {
