@@ -6,13 +6,13 @@ import type { SigningKey } from './keys.js'
 import type { SignerSetup, SignResult, SignTask } from '../workers/sign.worker.js'
 
 /**
- * Workers run compiled JavaScript: from `dist/session/`, or from the bundle's files one level under
- * dist (scripts/bundle-cli.mjs), the worker sits in `dist/workers/`; when tests load `src/`
- * through tsx, the built copy in `dist/` is used.
+ * Threads run the built CommonJS bundle of the worker (scripts/bundle-cli.mjs says why): from
+ * `dist/session/`, or from the bundle's files one level under dist, it sits in `dist/workers/`;
+ * when tests load `src/` through tsx, the built copy in `dist/` is used.
  */
 const WORKER_FILE = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/workers/sign.worker.js', import.meta.url).href
-  : new URL('../workers/sign.worker.js', import.meta.url).href
+  ? new URL('../../dist/workers/sign.worker.cjs', import.meta.url).href
+  : new URL('../workers/sign.worker.cjs', import.meta.url).href
 
 export interface SignerPoolOptions {
   /** Signing threads; default one per spare core, at most two (a warm cache signs almost nothing). */
