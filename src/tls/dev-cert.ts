@@ -150,18 +150,17 @@ export function loadDevCertificate(certFile: string | undefined, now: Date = new
   return describe(created, saved === undefined ? 'created' : 'renewed', certFile, keyFile)
 }
 
-/** The saved pair, or undefined when either file does not exist yet. */
+/**
+ * The saved pair, or undefined when neither file exists yet. Half a pair is not ours to complete:
+ * a certificate whose key lives elsewhere, or a file that merely has the name, would be replaced.
+ */
 function readSaved(certFile: string, keyFile: string): TlsMaterial | undefined {
-  let cert: string
-  let key: string
-  try {
-    cert = readFileSync(certFile, 'utf8')
-    key = readFileSync(keyFile, 'utf8')
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new ConfigError(`--dev-cert ${certFile} cannot be read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
-      cause,
-    })
+  const cert = readIfThere(certFile, certFile)
+  const key = readIfThere(keyFile, certFile)
+  if (cert === undefined && key === undefined) return undefined
+  if (cert === undefined || key === undefined) {
+    const [there, missing] = cert === undefined ? [keyFile, certFile] : [certFile, keyFile]
+    throw new ConfigError(`--dev-cert ${certFile}: ${there} is there but ${missing} is not; remove it or choose another path`)
   }
   try {
     new X509Certificate(cert)
@@ -173,6 +172,18 @@ function readSaved(certFile: string, keyFile: string): TlsMaterial | undefined {
     )
   }
   return { cert, key }
+}
+
+/** `file`'s text, or undefined when it does not exist. */
+function readIfThere(file: string, certFile: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ConfigError(`--dev-cert ${certFile} cannot be read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
+      cause,
+    })
+  }
 }
 
 function describe(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -89,11 +89,38 @@ test('a path that cannot be read or written is a ConfigError naming it, whoever 
     code: 'ERR_CONFIG',
     message: /^--dev-cert .*\/file\/localhost\.pem cannot be read: ENOTDIR$/,
   })
-  // The key's place is taken by a directory: the certificate is missing, so it is made, and the write fails.
+  // The key's place is taken by a directory.
   const dir = tempDir(t)
   mkdirSync(devKeyFile(join(dir, 'localhost.pem')))
   assert.throws(() => loadDevCertificate(join(dir, 'localhost.pem')), {
     code: 'ERR_CONFIG',
-    message: /^--dev-cert .*localhost\.pem cannot be written: EISDIR$/,
+    message: /^--dev-cert .*localhost\.pem cannot be read: EISDIR$/,
   })
+  // Neither file is there, but the key's name is a link into a directory that does not exist.
+  const linked = join(dir, 'linked.pem')
+  symlinkSync(join(dir, 'nowhere', 'key.pem'), devKeyFile(linked))
+  assert.throws(() => loadDevCertificate(linked), {
+    code: 'ERR_CONFIG',
+    message: /^--dev-cert .*linked\.pem cannot be written: ENOENT$/,
+  })
+})
+
+test('half a pair is never completed: a file without its key, or a key without its certificate, is kept and refused', (t) => {
+  const dir = tempDir(t)
+  // A typo naming a project file: it has no key beside it.
+  const notes = join(dir, 'package.json')
+  writeFileSync(notes, '{"name":"mine"}')
+  assert.throws(() => loadDevCertificate(notes), { code: 'ERR_CONFIG', message: /package\.json is there but .*package\.json-key\.pem is not/ })
+  assert.equal(readFileSync(notes, 'utf8'), '{"name":"mine"}')
+  // A real certificate whose key lives elsewhere is not replaced either.
+  const theirs = join(dir, 'server.pem')
+  const real = createDevCertificate()
+  writeFileSync(theirs, real.cert)
+  assert.throws(() => loadDevCertificate(theirs), { code: 'ERR_CONFIG', message: /server\.pem is there but/ })
+  assert.equal(readFileSync(theirs, 'utf8'), real.cert)
+  // Only a key: the certificate's place is free, but the key is not ours to overwrite.
+  const lone = join(dir, 'lone.pem')
+  writeFileSync(devKeyFile(lone), real.key)
+  assert.throws(() => loadDevCertificate(lone), { code: 'ERR_CONFIG', message: /lone-key\.pem is there but .*lone\.pem is not/ })
+  assert.equal(readFileSync(devKeyFile(lone), 'utf8'), real.key)
 })
