@@ -72,6 +72,9 @@ const KINDS = new Map<string, number>([
   [':protocol', PSEUDO_PROTOCOL],
 ])
 
+/** `x-forwarded-*` in any spelling Node passes on (`_` for `-`, as CVE-2025-64484 uses). */
+const FORWARDED_FAMILY = /^x[-_]forwarded[-_]/
+
 /** What the route does with the client's credentials and rate-limit header. */
 export interface ScanPolicy {
   /** Drop every client `Authorization` (JWT mode on app-bound requests). */
@@ -127,6 +130,9 @@ export class InboundHeaders {
       // `X_Forwarded_For` reaches apps that map `_` to `-` (CVE-2025-64484): drop any variant of a
       // header the proxy owns or reads.
       if (kind === PASS && lower.includes('_') && KINDS.has(lower.replaceAll('_', '-'))) kind = DROP
+      // Every other X-Forwarded-* too (-Ssl, -Scheme, -Server, -Uri...): frameworks read them to
+      // decide the scheme or the URL, and the proxy sets none of them.
+      if (kind === PASS && lower.charCodeAt(0) === 120 /* x */ && FORWARDED_FAMILY.test(lower)) kind = DROP
       switch (kind) {
         case PASS:
           forward.push(name, value)

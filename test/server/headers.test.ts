@@ -56,17 +56,21 @@ test('hop-by-hop and Connection-named response headers never reach the client', 
   assert.ok(result.text.includes('hello'))
 })
 
-test('X-Forwarded-* and Forwarded from the client, _ spellings included, are replaced by the proxy, never trusted (CVE-2025-64484)', async (t) => {
+test('X-Forwarded-* (every one) and Forwarded from the client, _ spellings included, are replaced or dropped by the proxy, never trusted (CVE-2025-64484)', async (t) => {
   const app = await startUpstream(t)
   const proxy = await startTestProxy(t, app.url, app.url, { publishUrl: 'https://gateway.local:5000' })
   const result = await raw(
     proxy.port,
     'GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 6.6.6.6\r\nX_Forwarded_For: 6.6.6.6\r\n' +
       'X-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: gopher\r\nForwarded: for=6.6.6.6\r\n' +
-      'X-Forwarded-Port: 1\r\nConnection: close\r\n\r\n',
+      'X-Forwarded-Port: 1\r\nX-Forwarded-Ssl: on\r\nX-Forwarded-Scheme: https\r\nX_Forwarded_Server: evil.example\r\n' +
+      'X-Forwarded-Uri: /admin\r\nX-Forwardedness: kept\r\nConnection: close\r\n\r\n',
   )
   assert.deepEqual(result.statuses, [200])
   const seen = app.requests[0]!.headers
+  // The whole X-Forwarded- family, which Rack and others read for the scheme or the URL.
+  for (const name of ['x-forwarded-ssl', 'x-forwarded-scheme', 'x_forwarded_server', 'x-forwarded-uri']) assert.equal(seen[name], undefined, name)
+  assert.deepEqual(seen['x-forwardedness'], ['kept'])
   assert.deepEqual(seen['x-forwarded-for'], ['127.0.0.1'])
   assert.deepEqual(seen['x-forwarded-host'], ['gateway.local:5000'])
   assert.deepEqual(seen['x-forwarded-proto'], ['https'])
