@@ -10,6 +10,7 @@ import type { FrontRequest, RequestPipeline } from './pipeline.js'
 import type { FrontResponse } from './forward.js'
 import { probeSession } from './dead-session.js'
 import { PrefaceSniffer } from './preface.js'
+import { HSTS_OFF } from './response-headers.js'
 import { upgradeListener, type Tunnels } from './tunnel.js'
 
 /** How often Node checks request timeouts; its 30 s default would let a slowloris live 30 s. */
@@ -234,5 +235,5 @@ function applyHttp1Limits(server: Http1Server, timeouts: Timeouts): void {
 
 /** CONNECT would turn the proxy into an open tunnel (checklist b9). */
 function refuseConnect(socket: Duplex): void {
-  socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  socket.end(`HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nStrict-Transport-Security: ${HSTS_OFF}\r\nContent-Length: 0\r\n\r\n`)
 }

@@ -21,7 +21,7 @@ import { InboundHeaders, type ScanPolicy } from './inbound-headers.js'
 import { LogoutForwardHandler, logoutKind, readSmallBody, sessionTokenOf } from './logout.js'
 import type { ProxyObserver } from './observer.js'
 import { checkRequest, checkUpgrade, type Rejection } from './request-guard.js'
-import { ResponseHeaderRules } from './response-headers.js'
+import { addOwnHeaders, ResponseHeaderRules } from './response-headers.js'
 import { DEFAULT_MAX_REWRITE_BYTES, type BodyRule } from './rewrite/body.js'
 import { watchBodyDeadline } from './request-deadline.js'
 import { ORY_PREFIX, routeOf, upstreamPath, type Route } from './router.js'
@@ -344,7 +344,8 @@ export class RequestPipeline {
         ...(inbound.origin === undefined ? { allowed: false, reason: 'no Origin' } : this.#cors.decide(inbound.origin)),
       })
     }
-    headers.push('content-length', '0', 'x-request-id', request.requestId)
+    headers.push('content-length', '0')
+    addOwnHeaders(headers, request.requestId)
     res.writeHead(204, headers as unknown as Record<string, string>)
     res.end()
     this.#deps.observer?.requestEnded(request, 204)

@@ -42,6 +42,17 @@ const KINDS = new Map<string, number>([
 ])
 
 /**
+ * `Strict-Transport-Security` on every answer: ory proxy turns HSTS off for the dev origin, so a
+ * browser never pins localhost to https.
+ */
+export const HSTS_OFF = 'max-age=0;'
+
+/** HSTS off and the request id: on every answer, CORS preflights included. */
+export function addOwnHeaders(headers: string[], requestId: string): void {
+  headers.push('strict-transport-security', HSTS_OFF, 'x-request-id', requestId)
+}
+
+/**
  * How a client takes trailers: `h2` always (RFC 9113 §8.1); `h1` only in a chunked body, which
  * Node uses when no Content-Length is given; `none` drops them.
  */
@@ -199,7 +210,7 @@ export class ResponseHeaderRules {
 
   /** Headers on every answer, proxied or the proxy's own: HSTS off, the request id, CORS. */
   addProxyHeaders(headers: string[], requestId: string, origin: string | undefined, method: string): void {
-    headers.push('strict-transport-security', 'max-age=0;', 'x-request-id', requestId)
+    addOwnHeaders(headers, requestId)
     this.#cors.addResponseHeaders(headers, origin, method)
   }
 

@@ -43,6 +43,9 @@ test('preflights are answered by the proxy with 204 and never forwarded', async 
   assert.equal(res.headers['access-control-allow-headers'], 'Content-Type, X-CSRF-Token')
   assert.equal(res.headers['access-control-allow-credentials'], 'true')
   assert.equal(res.headers.vary, 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers')
+  // Like every answer, HSTS off and the request id.
+  assert.equal(res.headers['strict-transport-security'], 'max-age=0;')
+  assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/)
   assert.equal(app.requests.length, 0)
 
   // A header outside the list is refused: a bare 204.

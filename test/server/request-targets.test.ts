@@ -76,6 +76,7 @@ test('CONNECT and TRACE are answered 405 and forward nothing', async (t) => {
   const proxy = await startTestProxy(t, app.url, app.url)
   const connect = await raw(proxy.port, `CONNECT 127.0.0.1:${app.port} HTTP/1.1\r\nHost: 127.0.0.1:${app.port}\r\n\r\n`)
   assert.deepEqual(connect.statuses, [405])
+  assert.match(connect.text, /\r\nStrict-Transport-Security: max-age=0;\r\n/)
   const trace = await raw(proxy.port, 'TRACE / HTTP/1.1\r\nHost: localhost\r\nCookie: secret=1\r\n\r\n')
   assert.deepEqual(trace.statuses, [405])
   assert.ok(!trace.text.includes('secret=1'))
