@@ -69,7 +69,8 @@ export class UpstreamHeaderRules {
       'via',
       this.#via.append(inbound.via, httpVersion),
     )
-    if (inbound.cookie !== undefined) headers.push('cookie', inbound.cookie)
+    // A Cookie the client's Connection names was for the proxy alone (whoami may still read it).
+    if (inbound.cookie !== undefined && inbound.nominated?.has('cookie') !== true) headers.push('cookie', inbound.cookie)
     if (route === 'app') {
       if (authorization !== undefined) headers.push('authorization', authorization)
     } else {

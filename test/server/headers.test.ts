@@ -30,6 +30,17 @@ test('hop-by-hop and Connection-named request headers never reach the app, nor r
   assert.deepEqual(seen['x-forwarded-for'], ['127.0.0.1'])
 })
 
+test('a Cookie the client names in Connection is for the proxy alone: it never reaches the app (RFC 9110 §7.6.1)', async (t) => {
+  const app = await startUpstream(t)
+  const proxy = await startTestProxy(t, app.url, app.url)
+  await raw(proxy.port, 'GET /named HTTP/1.1\r\nHost: localhost\r\nCookie: a=1\r\nConnection: Cookie\r\n\r\n')
+  await raw(proxy.port, 'GET /plain HTTP/1.1\r\nHost: localhost\r\nCookie: a=1\r\nConnection: close\r\n\r\n')
+  const [named, plain] = app.requests
+  assert.equal(named!.url, '/named')
+  assert.equal(named!.headers.cookie, undefined)
+  assert.deepEqual(plain!.headers.cookie, ['a=1'])
+})
+
 test('TE: trailers is the one TE value forwarded', async (t) => {
   const app = await startUpstream(t)
   const proxy = await startTestProxy(t, app.url, app.url)
