@@ -8,7 +8,7 @@ import { request } from 'undici'
 import { BIN, cleanEnv, expectUsageError as expectCliUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cli.js'
 import { CookieJar, csrfOf, openFlow, submitJson } from '../helpers/identity.js'
 import { tempDir } from '../helpers/temp-dir.js'
-import { freePort, startUpstream } from '../helpers/upstream.js'
+import { freePort, heldResponder, startUpstream } from '../helpers/upstream.js'
 
 /** Bad input: one line on stderr starting `ory-proxy:`, no stack trace, exit code 2. */
 const expectUsageError = (args: string[], pattern: RegExp, env: Record<string, string> = {}) =>
@@ -78,6 +78,10 @@ test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, asyn
     ['publish-url after --allowed-cors-origins', ['http://localhost:3000', '--sdk-url', ory, '--allowed-cors-origins', 'https://a.example', 'nonsense'], /publish-url .*"nonsense"/],
     ['publish-url after --additional-cors-headers', ['http://localhost:3000', '--sdk-url', ory, '--additional-cors-headers', 'X-Foo', 'nonsense'], /publish-url .*"nonsense"/],
     ['bad cookie domain', ['http://localhost:3000', '--sdk-url', ory, '--cookie-domain', 'a b'], /--cookie-domain must be a host name/],
+    ['bad CORS header name', ['http://localhost:3000', '--sdk-url', ory, '--additional-cors-headers', 'X Foo'], /--additional-cors-headers must be header names, got "X Foo"/],
+    ['ftp --default-redirect-url', ['http://localhost:3000', '--sdk-url', ory, '--default-redirect-url', 'ftp://x.example/'], /--default-redirect-url must use http or https/],
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: the bind fails, nothing is sent.
+    ['--metrics on an address this machine lacks', ['http://localhost:3000', '--sdk-url', ory, '--no-jwt', '--metrics', '192.0.2.1:9464'], /cannot listen on --metrics port 9464: .*EADDRNOTAVAIL/],
     ['unknown flag', ['http://localhost:3000', '--sdk-url', ory, '--frobnicate'], /frobnicate/],
   ]
   await Promise.all(cases.map(([name, args, pattern, env]) => t.test(name, () => expectUsageError(args, pattern, env))))
@@ -214,6 +218,26 @@ test('what is piped to stdin is never taken for an argument', async (t) => {
   const withoutApp = await runCli(['start', '--sdk-url', app.url], {}, 20_000, `${app.url}\n`)
   assert.equal(withoutApp.code, 2)
   assert.match(withoutApp.stderr, /missing <application-url>/)
+})
+
+test('a second Ctrl-C while requests drain stops at once with exit code 130, cutting only the request in flight', async (t) => {
+  const held = heldResponder()
+  const app = await startUpstream(t, held.responder)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '--port', String(port)], 'listening on port')
+  const inFlight = request(`http://127.0.0.1:${port}/slow`).then(
+    (response) => response.body.text(),
+    (error: Error) => error,
+  )
+  await held.arrived
+  cli.child.kill('SIGINT')
+  await waitForStderr(cli, /SIGINT: finishing in-flight requests/)
+  cli.child.kill('SIGINT')
+  // 130, not the 0 a finished drain gives: the second signal ended it.
+  assert.equal(await cli.exited, 130)
+  const outcome = await inFlight
+  assert.ok(outcome instanceof Error, `the held request was cut, got ${String(outcome)}`)
+  held.release()
 })
 
 test('--dev is accepted with a deprecation warning', async (t) => {

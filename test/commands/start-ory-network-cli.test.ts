@@ -87,6 +87,37 @@ test('a workspace key: a temporary key is created at start with its expiry, neve
   assert.doesNotMatch(cli.stderr, new RegExp(key.value), 'the key is never printed')
 })
 
+test('a console that answers with something else (a captive portal page, another shape) is one line and exit code 2', { concurrency: 2 }, async (t) => {
+  const portal = await startUpstream(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.end('<html><body>Sign in to the Wi-Fi first</body></html>')
+  })
+  const other = await startUpstream(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end('{"projects":"none here"}')
+  })
+  const start = async (console: string, pattern: RegExp) =>
+    expectUsageError(['start', 'http://127.0.0.1:9', '--no-jwt', '--port', String(await freePort()), '--project', 'acme-prod'], pattern, {
+      ORY_CONSOLE_API_URL: console,
+      ORY_WORKSPACE_API_KEY: 'ws-key',
+    })
+  await Promise.all([
+    t.test('HTML', () => start(portal.url, /the Ory console API at http:\/\/127\.0\.0\.1:\d+ answered GET \/projects with something other than JSON$/)),
+    t.test('another shape', () => start(other.url, /answered GET \/projects in an unexpected shape$/)),
+  ])
+})
+
+test('a start that fails after the temporary key was made (the port is taken) deletes the key before it exits', async (t) => {
+  const { console, env } = await setup(t)
+  const busy = await startUpstream(t)
+  await expectUsageError(['start', 'http://127.0.0.1:9', '--project', 'acme-prod', '--no-jwt', '--port', String(busy.port)], /port \d+ is already in use/, {
+    ...env,
+    ORY_WORKSPACE_API_KEY: 'ws-key',
+  })
+  assert.equal(console.keys.length, 1, 'the key was made before the port was tried')
+  assert.equal(console.keys[0]!.deleted, true, 'and deleted before the exit')
+})
+
 test('ORY_PROJECT_API_KEY with -q: one ready line, the key is used as it is, nothing is created or deleted', async (t) => {
   const { console, env } = await setup(t)
   const app = await startUpstream(t)

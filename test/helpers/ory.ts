@@ -14,6 +14,7 @@ export type WhoamiMode =
   | 'status-429'
   | 'garbage'
   | 'empty-object'
+  | 'array'
   | 'huge'
   | 'inactive'
   | 'empty-id'
@@ -121,6 +122,8 @@ export async function startFakeOry(t: TestContext): Promise<FakeOry> {
         return res.end('{"active": tru')
       case 'empty-object':
         return json(res, 200, {})
+      case 'array':
+        return json(res, 200, [])
       case 'huge':
         res.writeHead(200, { 'content-type': 'application/json' })
         return res.end(`{"active":true,"pad":"${'x'.repeat(5 * 1024 * 1024)}"}`)

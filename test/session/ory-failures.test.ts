@@ -17,6 +17,7 @@ const FAIL_CLOSED: Array<[string, WhoamiMode | 'refuse', RegExp]> = [
   ['Ory answers 429', 'status-429', /answered 429/],
   ['Ory answers garbage', 'garbage', /not JSON/],
   ['Ory answers {}', 'empty-object', /no boolean "active"/],
+  ['Ory answers []', 'array', /not an object/],
   ['Ory answers 5 MiB', 'huge', /over the size limit/],
   ['Ory answers an active session with an empty identity.id', 'empty-id', /without identity.id/],
 ]
