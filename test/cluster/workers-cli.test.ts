@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { Client, Pool, request } from 'undici'
@@ -10,6 +12,7 @@ import { expectUsageError, runCli, spawnCli, waitForStderr } from '../helpers/cl
 import { h2Connect, h2Request } from '../helpers/h2.js'
 import { openConnection, probePort } from '../helpers/raw.js'
 import { startFakeOry } from '../helpers/ory.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, groupHeaders, heldResponder, startUpstream } from '../helpers/upstream.js'
 import { until } from '../helpers/until.js'
 import { openWebSocket, startWebSocketApp } from '../helpers/websocket.js'
@@ -231,6 +234,38 @@ test('a killed worker is replaced while the other keeps serving; only what was o
   } finally {
     process.kill(survivor!, 'SIGCONT')
   }
+})
+
+/** A preload (NODE_OPTIONS) with which every cluster worker exits with code 3 while `marker` exists. */
+function failingWorkers(marker: string): Record<string, string> {
+  const code = `import c from 'node:cluster';import {existsSync} from 'node:fs';if(c.isWorker&&existsSync(${JSON.stringify(marker)}))process.exit(3)`
+  return { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(code)}` }
+}
+
+test('workers that die as they start: at start one line and exit code 2; later, failed replacements are retried until one runs', async (t) => {
+  const marker = join(tempDir(t), 'fail')
+  writeFileSync(marker, '')
+  await expectUsageError(
+    ['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--no-jwt', '--workers', '2', '--port', String(await freePort())],
+    /a worker exited \(code 3\) before it was ready/,
+    failingWorkers(marker),
+  )
+
+  rmSync(marker)
+  const app = await startUpstream(t)
+  const port = await freePort()
+  const cli = await spawnCli(t, ['start', app.url, '--sdk-url', app.url, '--no-jwt', '--workers', '2', '--port', String(port), '-y'], 'listening on port', failingWorkers(marker))
+  await until(() => workerPids(cli).length === 2, 'two worker processes')
+  writeFileSync(marker, '')
+  process.kill(workerPids(cli)[0]!, 'SIGKILL')
+  await waitForStderr(cli, /a replacement worker failed: a worker exited \(code 3\) before it was ready/)
+  // The other worker serves meanwhile.
+  const meanwhile = await request(`http://127.0.0.1:${port}/`)
+  assert.equal(meanwhile.statusCode, 200)
+  await meanwhile.body.dump()
+  rmSync(marker)
+  await until(() => workerPids(cli).length === 2, 'a replacement that starts', 15_000)
+  assert.equal(cli.child.exitCode, null, 'the proxy kept running throughout')
 })
 
 test('--workers start-up errors are one line and exit code 2', { concurrency: 3 }, async (t) => {

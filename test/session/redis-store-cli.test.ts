@@ -295,6 +295,17 @@ test('a refused login or a missing database is one line and exit code 2, the pas
   ])
 })
 
+test('a signing key in the store that is not one (damaged, or written by something else) is one line and exit code 2, left as it is', async (t) => {
+  const redis = await startRedis(t)
+  const client = redis.client()
+  await client.set('ory-proxy:v1:signing-key', 'nonsense')
+  await expectOneLine(
+    ['start', 'http://127.0.0.1:9', '--sdk-url', 'http://127.0.0.1:9', '--session-store', redis.url],
+    /^ory-proxy: the signing key in session store redis:\/\/127\.0\.0\.1:\d+\/0 \(ory-proxy:v1:signing-key\) is not JSON/,
+  )
+  assert.equal(await client.get('ory-proxy:v1:signing-key'), 'nonsense')
+})
+
 test('rediss://: TLS verified against the store name (trusted: shared); an untrusted certificate is one line, exit 2', async (t) => {
   const tls = createDevCertificate()
   const redis = await startRedis(t, { tls, password: 'tls-secret' })
