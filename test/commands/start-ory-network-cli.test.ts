@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { request } from 'undici'
-import { expectUsageError, spawnCli } from '../helpers/cli.js'
+import { BIN, cleanEnv, expectUsageError, ROOT, spawnCli } from '../helpers/cli.js'
 import { startFakeConsole, type FakeConsole } from '../helpers/console.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { freePort, startUpstream } from '../helpers/upstream.js'
@@ -149,6 +150,35 @@ test('a key that cannot be deleted on shutdown is a warning naming it; the exit 
   assert.equal(await cli.exited, 0)
   const key = console.keys[0]!
   assert.match(cli.stderr, new RegExp(`warning: could not delete the temporary API key "${key.name}" \\(id ${key.id}\\) of project acme-prod-s9mkjq3ci1: .*; it expires at ${key.expiresAt}`))
+})
+
+/** Runs the CLI on a terminal (util-linux `script` gives it a pty) with `typed` as the keyboard. */
+function onTerminal(args: string[], env: Record<string, string>, typed: string): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, BIN, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ')
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env), cwd: ROOT })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stdin.end(typed)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output })
+    }),
+  )
+}
+
+test('an app that is not up, and "n" at the prompt on a terminal: one line, exit code 2, the temporary key deleted', async (t) => {
+  const { console, env } = await setup(t)
+  const appPort = await freePort()
+  const port = await freePort()
+  const result = await onTerminal(['start', `http://127.0.0.1:${appPort}`, '--project', 'acme-prod', '--no-jwt', '--port', String(port)], { ...env, ORY_WORKSPACE_API_KEY: 'ws-key' }, 'n\n')
+  assert.equal(result.code, 2, result.output)
+  assert.match(result.output, /Start the proxy anyway\?/)
+  assert.match(result.output, new RegExp(`ory-proxy: stopped: the app at http://127\\.0\\.0\\.1:${appPort} is not reachable`))
+  // The proxy, its key included, was up before the question: declining releases it.
+  assert.equal(console.keys.length, 1)
+  assert.equal(console.keys[0]!.deleted, true, 'no temporary key left behind')
 })
 
 test('an app that is not up yet is a warning; without a terminal the proxy starts anyway and answers 502', async (t) => {
