@@ -71,3 +71,22 @@ test("a request whose own headers leave no room for the whole token gets one wit
   assert.equal(again.claims!.jti, whole.claims!.jti)
   assert.notEqual(again.claims!.session, undefined)
 })
+
+test('when the signing pool is full, a request waiting for its shorter token gets 503 + Retry-After and is not forwarded', async (t) => {
+  const { app, ory, proxy } = await startSessionProxy(t, { signer: { threads: 1, tasksPerThread: 1, maxQueue: 0 } })
+  ory.addCookieSession('ory_session_x', 'mid', 'identity-mid', { traits: { bio: 'm'.repeat(4_500) } })
+  assert.notEqual((await viewThrough(proxy, '/', { cookie: 'ory_session_x=mid' })).view!.claims!.session, undefined)
+  const served = app.count
+  // Every one of these needs a signature of its own, all at once, through one slot.
+  const cookie = `ory_session_x=mid; pad=${'p'.repeat(10_240)}`
+  const answers = await Promise.all(Array.from({ length: 40 }, () => viewThrough(proxy, '/padded', { cookie, accept: 'application/json' })))
+  const overloaded = answers.filter((answer) => answer.status === 503)
+  assert.ok(overloaded.length > 0, 'some requests found the pool full')
+  for (const answer of overloaded) {
+    assert.match(String(answer.headers['retry-after']), /^\d+$/)
+    assert.match(answer.text, /signing pool is full/)
+  }
+  const forwarded = answers.filter((answer) => answer.status === 200)
+  assert.equal(app.count - served, forwarded.length, 'nothing forwarded without its token')
+  for (const answer of forwarded) assert.equal(answer.view!.claims!.session, undefined)
+})
