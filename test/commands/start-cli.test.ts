@@ -50,6 +50,8 @@ test('start --help lists every flag of ory proxy plus ours, and exits 0', async 
 // Four CLI runs at a time: each is a separate process that exits at once.
 test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, async (t) => {
   const ory = 'http://127.0.0.1:4433'
+  const blocker = join(tempDir(t), 'file')
+  writeFileSync(blocker, '')
   const cases: Array<[string, string[], RegExp, Record<string, string>?]> = [
     ['missing application-url', ['--sdk-url', ory], /missing <application-url>/],
     ['relative application-url', ['localhost:3000', '--sdk-url', ory], /application-url must use http or https/],
@@ -81,7 +83,8 @@ test('bad input is one line on stderr and exit code 2', { concurrency: 4 }, asyn
     ['bad CORS header name', ['http://localhost:3000', '--sdk-url', ory, '--additional-cors-headers', 'X Foo'], /--additional-cors-headers must be header names, got "X Foo"/],
     ['ftp --default-redirect-url', ['http://localhost:3000', '--sdk-url', ory, '--default-redirect-url', 'ftp://x.example/'], /--default-redirect-url must use http or https/],
     // 192.0.2.1 (TEST-NET-1) is no address of this machine: the bind fails, nothing is sent.
-    ['no temp dir for the admin token file', ['http://localhost:3000', '--no-jwt'], /cannot write the identity admin token file in \/nonexistent\/tmp: .*ENOENT/, { TMPDIR: '/nonexistent/tmp' }],
+    // Under a file, so nothing (Node 24's compile cache included) can make it.
+    ['no temp dir for the admin token file', ['http://localhost:3000', '--no-jwt', '--port', String(await freePort())], /cannot write the identity admin token file in .*\/file\/tmp: .*ENOTDIR/, { TMPDIR: join(blocker, 'tmp') }],
     ['--metrics on an address this machine lacks', ['http://localhost:3000', '--sdk-url', ory, '--no-jwt', '--metrics', '192.0.2.1:9464'], /cannot listen on --metrics port 9464: .*EADDRNOTAVAIL/],
     ['unknown flag', ['http://localhost:3000', '--sdk-url', ory, '--frobnicate'], /frobnicate/],
   ]
